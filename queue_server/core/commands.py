@@ -1,0 +1,192 @@
+"""Commands: what a kiosk, a clerk or an admin asks the core to do.
+
+A command is a request; the core answers with events or a ``DomainError``. Counters
+and visits are named by their ids and ticket numbers; who sends what is the
+server's business (roles), not the core's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A visitor takes a ticket for one or several services, in the order given.
+
+    ``key`` is made by the kiosk for the tap: a repeated key returns the same ticket.
+    """
+
+    key: str
+    services: tuple[str, ...]
+    priority: str | None = None
+    lang: str = "lv"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckIn:
+    """A visitor with a booked visit checks in with the booking code."""
+
+    key: str
+    code: str
+    lang: str = "lv"
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnVisit:
+    """A visitor who missed their call returns (once, within the grace period)."""
+
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class CancelVisit:
+    """A waiting or called visit is withdrawn."""
+
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class OpenCounter:
+    counter: str
+    clerk: str
+
+
+@dataclass(frozen=True, slots=True)
+class CloseCounter:
+    counter: str
+
+
+@dataclass(frozen=True, slots=True)
+class PauseCounter:
+    counter: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeCounter:
+    counter: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallNext:
+    """The counter calls the visit that the call order puts first."""
+
+    counter: str
+
+
+@dataclass(frozen=True, slots=True)
+class CallNumber:
+    """The counter calls one ticket number (also a no-show returning within the grace)."""
+
+    counter: str
+    number: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recall:
+    counter: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoShow:
+    counter: str
+
+
+@dataclass(frozen=True, slots=True)
+class StartService:
+    """The called visitor arrived at the counter (optional: finishing implies it)."""
+
+    counter: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The counter ends the current step with its outcome.
+
+    ``served``; ``refused`` with a configured legal ``reason`` (and optional ``detail``);
+    ``referred`` to another authority named in ``referral``; ``behaviour``: the clerk
+    ended the service because of the visitor's behaviour (ends the whole visit).
+    """
+
+    counter: str
+    outcome: str = "served"
+    reason: str | None = None
+    detail: str | None = None
+    referral: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    """The counter sends the visit to another service, another counter, or both."""
+
+    counter: str
+    service: str | None = None
+    to_counter: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Undo:
+    """The counter takes back its last action, within the undo window."""
+
+    counter: str
+
+
+@dataclass(frozen=True, slots=True)
+class Book:
+    """A visit is booked for a time slot (the caller's contact stays outside the core)."""
+
+    code: str
+    services: tuple[str, ...]
+    due: int
+    priority: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CancelBooking:
+    code: str
+
+
+@dataclass(frozen=True, slots=True)
+class MoveBooking:
+    code: str
+    due: int
+
+
+@dataclass(frozen=True, slots=True)
+class SetHoursException:
+    """Other reception hours for one date (``open_min``/``close_min`` None: closed)."""
+
+    day: str
+    open_min: int | None
+    close_min: int | None
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClearHoursException:
+    day: str
+
+
+Command = (
+    Issue
+    | CheckIn
+    | ReturnVisit
+    | CancelVisit
+    | OpenCounter
+    | CloseCounter
+    | PauseCounter
+    | ResumeCounter
+    | CallNext
+    | CallNumber
+    | Recall
+    | NoShow
+    | StartService
+    | Finish
+    | Transfer
+    | Undo
+    | Book
+    | CancelBooking
+    | MoveBooking
+    | SetHoursException
+    | ClearHoursException
+)
