@@ -32,6 +32,9 @@ OUTCOMES = ("served", "refused", "referred", "behaviour")
 _LEARNED = frozenset({"served", "refused", "referred"})
 MAX_NUMBER = 999
 
+#: Makes a batch of events durable before the state applies them.
+Commit = Callable[[list[e.Event]], None]
+
 
 @dataclass(frozen=True, slots=True)
 class Quote:
@@ -180,25 +183,25 @@ class DivisionState:
             raise refuse("unknown_command", f"Unknown command {type(command).__name__}.")
         return handler(self, command, now)
 
-    def execute(
-        self,
-        command: c.Command,
-        now: int,
-        commit: Callable[[list[e.Event]], None] | None = None,
-    ) -> list[e.Event]:
-        """Tick, handle and apply in one go; ``commit`` makes each batch durable first.
+    def advance(self, now: int, commit: Commit | None = None) -> list[e.Event]:
+        """Commit (through ``commit``) and apply what time alone causes; return it."""
+        found = self.tick(now)
+        self._commit_and_apply(found, commit)
+        return found
 
-        The events of the tick (a new day) commit on their own, before the command
-        is decided against the new day. Returns the command's events.
+    def execute(self, command: c.Command, now: int, commit: Commit | None = None) -> list[e.Event]:
+        """Advance the clock, then handle and apply ``command``; return its events.
+
+        ``commit`` sees each batch before it is applied (the store makes it durable
+        there). The events of a new day commit on their own, before the command is
+        decided against the new day.
         """
-        self._commit_and_apply(self.tick(now), commit)
+        self.advance(now, commit)
         found = self.handle(command, now)
         self._commit_and_apply(found, commit)
         return found
 
-    def _commit_and_apply(
-        self, found: list[e.Event], commit: Callable[[list[e.Event]], None] | None
-    ) -> None:
+    def _commit_and_apply(self, found: list[e.Event], commit: Commit | None) -> None:
         if found and commit is not None:
             commit(found)
         for event in found:
