@@ -1,0 +1,125 @@
+"""The file's schema, as an ordered list of sqlite-utils migrations.
+
+Each migration runs once per file, in its own transaction together with its row in
+``_sqlite_migrations``. Add new ones at the end; never edit one that has shipped.
+Tables are created without ``STRICT`` so that the file opens in any SQLite tool.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from .errors import IncompatibleFile
+
+MIGRATIONS = Migrations("rinda.store")
+#: The names of the migrations this program knows, in order.
+KNOWN: list[str] = []
+
+
+def migration(func: Callable[[Database], None]) -> Callable[[Database], None]:
+    """Register ``func`` as the next migration, named after the function."""
+    KNOWN.append(func.__name__)
+    return MIGRATIONS(name=func.__name__)(func)
+
+
+@migration
+def event_log(db: Database) -> None:
+    # AUTOINCREMENT keeps the highest seq ever used in sqlite_sequence, so a seq is
+    # never handed out twice, even if rows at the end were deleted by hand.
+    db.execute(
+        """
+        CREATE TABLE events (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            division TEXT NOT NULL,
+            day TEXT NOT NULL,
+            type TEXT NOT NULL,
+            at INTEGER NOT NULL,
+            data TEXT NOT NULL
+        )
+        """
+    )
+    db.table("events").create_index(["division", "seq"], index_name="events_by_division")
+
+
+@migration
+def snapshots(db: Database) -> None:
+    db.table("snapshots").create(
+        {"division": str, "seq": int, "day": str, "data": str},
+        pk=("division", "seq"),
+        not_null={"division", "seq", "data"},
+    )
+
+
+@migration
+def visit_steps(db: Database) -> None:
+    db.table("visit_steps").create(
+        {
+            "division": str,
+            "day": str,
+            "number": str,
+            "step": int,
+            "service": str,
+            "priority": str,
+            "appointment": str,
+            "lang": str,
+            "arrival": int,
+            "queued_at": int,
+            "called_at": int,
+            "started_at": int,
+            "finished_at": int,
+            "counter": str,
+            "clerk": str,
+            "outcome": str,
+            "reason": str,
+            "detail": str,
+            "referral": str,
+            "counter_only": str,
+            "status": str,
+            "estimate": int,
+            "past_closing": int,
+            "returned": int,
+        },
+        pk=("division", "day", "number", "step"),
+        not_null={"division", "day", "number", "step", "service", "arrival", "status"},
+    )
+    db.table("visit_steps").create_index(["day", "service"], index_name="visit_steps_by_day")
+
+
+@migration
+def bookings_contact(db: Database) -> None:
+    db.table("bookings_contact").create(
+        {
+            "division": str,
+            "code": str,
+            "name": str,
+            "phone": str,
+            "created_at": int,
+            "due": int,
+        },
+        pk=("division", "code"),
+        not_null={"division", "code", "created_at"},
+    )
+
+
+def prepare(db: Database, synchronous: str) -> None:
+    """Set the connection up (WAL, durability, caches) and bring the schema up to date."""
+    if synchronous.upper() not in ("NORMAL", "FULL"):
+        raise ValueError(f"synchronous must be NORMAL or FULL, not {synchronous!r}")
+    db.enable_wal()
+    conn = db.conn
+    conn.execute(f"PRAGMA synchronous={synchronous.upper()}")
+    # Wait a little for a writer outside Rinda (an analyst's tool) instead of failing.
+    conn.execute("PRAGMA busy_timeout=2000")
+    conn.execute("PRAGMA cache_size=-16000")
+    conn.execute("PRAGMA temp_store=MEMORY")
+    conn.execute("PRAGMA journal_size_limit=67108864")
+    unknown = [m.name for m in MIGRATIONS.applied(db) if m.name not in KNOWN]
+    if unknown:
+        raise IncompatibleFile(
+            f"The database was written by a newer Rinda (migrations {', '.join(unknown)}); "
+            "upgrade this program before opening it."
+        )
+    MIGRATIONS.apply(db)
