@@ -18,6 +18,7 @@ from queue_server.core.commands import (
     StartService,
 )
 from queue_server.core.estimate import Busy, forecast
+from queue_server.core.ordering import order_key
 from queue_server.core.visit import Step, Visit
 from tests.conftest import LV_HOLIDAYS, at, small_office
 from tests.test_core_visits import MIN, T0, issue, refused
@@ -149,18 +150,16 @@ def test_the_forecast_keeps_a_second_service_in_its_arrival_place(office):
     later = Visit("D001", "k2", 2, 10, [Step("visa")])
     found = forecast(
         [Busy(counters[1], 0), Busy(counters[2], 0)],
-        [(first, 0, 0), (later, 0, 0)],
+        [(order_key(first, {}), first, 0, 0), (order_key(later, {}), later, 0, 0)],
         {"collect": 4 * MIN, "visa": 15 * MIN, "passport": 10 * MIN, "residence": 6 * MIN},
-        {},
     )
     assert found == {"A001": 0, "D001": 0}
     # With one visa counter, busy until 1 min, the first visit's visa step (ready
     # at 4 min) still comes after D001, which is ready from the start.
     found = forecast(
         [Busy(counters[1], 0), Busy(counters[2], MIN)],
-        [(first, 0, 0), (later, 0, 0)],
+        [(order_key(first, {}), first, 0, 0), (order_key(later, {}), later, 0, 0)],
         {"collect": 4 * MIN, "visa": 15 * MIN},
-        {},
     )
     assert found == {"A001": 0, "D001": MIN}
 

@@ -37,6 +37,7 @@ RULE_KEYS: dict[str, tuple[str, int | None]] = {
     "pre_holiday_shortening_minutes": ("pre_holiday_shortening_ms", MINUTE_MS),
     "learned_window": ("learned_window", None),
     "learned_min_samples": ("learned_min_samples", None),
+    "pause_expected_minutes": ("pause_expected_ms", MINUTE_MS),
 }
 
 SERVICE_TEXTS = ("name", "description", "bring")

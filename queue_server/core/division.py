@@ -22,7 +22,7 @@ from .durations import LearnedDurations
 from .errors import refuse
 from .estimate import Busy, forecast
 from .hours import Holidays, ReceptionHours
-from .ordering import order_key
+from .ordering import OrderKey, order_key
 from .settings import Counter, HoursException, Office, Span
 from .visit import FINAL, Status, Step, Visit, check_move
 
@@ -72,6 +72,8 @@ class DivisionState:
         )
         self._waiting: dict[str, dict[str, Visit]] = {}
         self._bound: dict[str, dict[str, Visit]] = {}
+        #: Each visit's place in the call order never changes: computed once.
+        self._keys: dict[str, OrderKey] = {}
 
     # ------------------------------------------------------------------ reading
 
@@ -102,21 +104,19 @@ class DivisionState:
 
     def next_for(self, counter_id: str) -> Visit | None:
         """The visit the call order gives this counter now, if any."""
-        rank = self.priority_rank
+        keys = self._keys
         own = self._bound.get(counter_id)
         if own:
-            return min(own.values(), key=lambda v: order_key(v, rank))
+            return own[min(own, key=keys.__getitem__)]
         for service in self.counter_settings[counter_id].services:
             pool = self._waiting.get(service)
             if pool:
-                return min(pool.values(), key=lambda v: order_key(v, rank))
+                return pool[min(pool, key=keys.__getitem__)]
         return None
 
     def estimates(self, now: int) -> dict[str, int]:
         """The estimated call instant of every waiting visit that has one."""
-        return forecast(
-            *self._forecast_inputs(now), self.durations.expected_all(), self.priority_rank
-        )
+        return forecast(*self._forecast_inputs(now), self.durations.expected_all())
 
     def quote(self, services: tuple[str, ...], priority: str | None, now: int) -> Quote:
         """The estimate for a visit that is not issued yet (the kiosk's preview)."""
@@ -132,31 +132,36 @@ class DivisionState:
 
     def _quote(self, probe: Visit, now: int) -> Quote:
         busy, queued = self._forecast_inputs(now)
-        queued.append((probe, 0, now))
-        found = forecast(
-            busy, queued, self.durations.expected_all(), self.priority_rank, until=probe.number
-        )
+        queued.append((order_key(probe, self.priority_rank), probe, 0, now))
+        found = forecast(busy, queued, self.durations.expected_all(), until=probe.number)
         call_at = found.get(probe.number)
         closing = self.hours.closing_ms(now)
         past = call_at is not None and closing is not None and call_at >= closing
         wait = None if call_at is None else call_at - now
         return Quote(call_at=call_at, wait_ms=wait, closing_at=closing, past_closing=past)
 
-    def _forecast_inputs(self, now: int) -> tuple[list[Busy], list[tuple[Visit, int, int]]]:
+    def _forecast_inputs(
+        self, now: int
+    ) -> tuple[list[Busy], list[tuple[OrderKey, Visit, int, int]]]:
+        """Counters with the instant each is free, and the steps that will queue."""
+        keys = self._keys
         busy: list[Busy] = []
-        queued: list[tuple[Visit, int, int]] = [(v, v.index, now) for v in self.waiting()]
+        queued = [(keys[v.number], v, v.index, now) for v in self.waiting()]
+        expected = self.durations.expected_all()
         for counter in self.division.counters:
             state = self.counters[counter.id]
             if state.status is CounterStatus.CLOSED:
                 continue
             free_at = now
-            if state.current is not None:
+            if state.status is CounterStatus.PAUSED and state.since is not None:
+                free_at = max(now, state.since + self.rules.pause_expected_ms)
+            elif state.current is not None:
                 visit = self.visits[state.current]
                 step = visit.step
-                begun = step.started_at or step.called_at or now
-                free_at = max(now, begun + self.durations.expected(step.service))
+                begun = step.called_at if step.called_at is not None else now
+                free_at = max(now, begun + expected.get(step.service, 0))
                 if visit.index + 1 < len(visit.steps):
-                    queued.append((visit, visit.index + 1, free_at))
+                    queued.append((keys[visit.number], visit, visit.index + 1, free_at))
             busy.append(Busy(counter, free_at))
         return busy, queued
 
@@ -642,6 +647,7 @@ class DivisionState:
         self.issued.clear()
         self._waiting.clear()
         self._bound.clear()
+        self._keys.clear()
         self.counters = {k.id: CounterState(k.id) for k in self.division.counters}
         self.appointments = {
             code: a
@@ -677,6 +683,7 @@ class DivisionState:
         )
         self.visits[visit.number] = visit
         self.by_key[visit.key] = visit.number
+        self._keys[visit.number] = order_key(visit, self.priority_rank)
         self.issued[visit.number[0]] = int(visit.number[1:])
         if ev.appointment is not None:
             booking = self.appointments[ev.appointment]
@@ -789,7 +796,8 @@ class DivisionState:
         step.clerk = ev.clerk
         sample = None
         if ev.outcome in _LEARNED:
-            begun = step.started_at or step.called_at or ev.at
+            # The counter is occupied from the call: the walk to the desk counts.
+            begun = step.called_at if step.called_at is not None else ev.at
             sample = (step.service, ev.at - begun)
             self.durations.add(*sample)
         counter.current = None
@@ -918,6 +926,7 @@ class DivisionState:
             visit = Visit.from_dict(raw)
             state.visits[visit.number] = visit
             state.by_key[visit.key] = visit.number
+            state._keys[visit.number] = order_key(visit, state.priority_rank)
             state._index(visit)
         for raw in data["counters"]:
             if raw["id"] in state.counters:

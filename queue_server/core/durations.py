@@ -18,15 +18,18 @@ class LearnedDurations:
         self._window = window
         self._min = min_samples
         self._samples: dict[str, deque[int]] = {}
+        self._cache: dict[str, int] = {}
 
     def add(self, service: str, duration_ms: int) -> None:
         self._samples.setdefault(service, deque(maxlen=self._window)).append(duration_ms)
+        self._cache.clear()
 
     def forget(self, service: str, duration_ms: int) -> None:
         """Take back one sample (an undone finish); the newest equal one goes."""
         samples = self._samples.get(service)
         if not samples:
             return
+        self._cache.clear()
         for i in range(len(samples) - 1, -1, -1):
             if samples[i] == duration_ms:
                 del samples[i]
@@ -41,10 +44,14 @@ class LearnedDurations:
         return self._configured.get(service, 0)
 
     def expected_all(self) -> dict[str, int]:
-        return {service: self.expected(service) for service in self._configured}
+        """Every service's expected duration (cached until the next sample)."""
+        if not self._cache:
+            self._cache = {service: self.expected(service) for service in self._configured}
+        return self._cache
 
     def to_dict(self) -> dict[str, list[int]]:
         return {service: list(samples) for service, samples in self._samples.items()}
 
     def load(self, data: Mapping[str, list[int]]) -> None:
         self._samples = {s: deque(v, maxlen=self._window) for s, v in data.items()}
+        self._cache.clear()

@@ -13,9 +13,9 @@ import heapq
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .ordering import OrderKey, order_key
+from .ordering import OrderKey
 from .settings import Counter
-from .visit import Status, Visit
+from .visit import Visit
 
 #: A queue entry: the visit's order key, its number and the step's index.
 _Entry = tuple[OrderKey, str, int]
@@ -31,39 +31,42 @@ class Busy:
 
 def forecast(
     counters: Iterable[Busy],
-    queued: Iterable[tuple[Visit, int, int]],
+    queued: Iterable[tuple[OrderKey, Visit, int, int]],
     expected: Mapping[str, int],
-    priority_rank: Mapping[str, int],
     until: str | None = None,
 ) -> dict[str, int]:
     """Estimated call instant per ticket number.
 
-    ``queued`` holds (visit, step index, instant the step joins its queue). With
-    ``until``, stop as soon as that number has its estimate. A number missing from
-    the result has no open counter for its service: no estimate can be given.
+    ``queued`` holds (order key, visit, step index, instant the step joins its
+    queue). With ``until``, stop as soon as that number has its estimate. A number
+    missing from the result has no open counter for its service: no estimate.
     """
     visits: dict[str, Visit] = {}
     ready: dict[str, list[_Entry]] = {}
     bound: dict[str, list[_Entry]] = {}
     pending: list[tuple[int, _Entry]] = []
 
+    free = sorted((busy.free_at, i, busy.counter) for i, busy in enumerate(counters))
+    start = free[0][0] if free else 0
+    for key, visit, index, joins_at in queued:
+        visits[visit.number] = visit
+        entry = (key, visit.number, index)
+        if joins_at > start:
+            pending.append((joins_at, entry))
+            continue
+        step = visit.steps[index]
+        if step.counter_only:
+            bound.setdefault(step.counter_only, []).append(entry)
+        else:
+            ready.setdefault(step.service, []).append(entry)
+    for pool in (*ready.values(), *bound.values()):
+        heapq.heapify(pool)
+    heapq.heapify(pending)
+
     def enqueue(entry: _Entry) -> None:
         step = visits[entry[1]].steps[entry[2]]
         pool = bound if step.counter_only else ready
         heapq.heappush(pool.setdefault(step.counter_only or step.service, []), entry)
-
-    free: list[tuple[int, int, Counter]] = []
-    for i, busy in enumerate(counters):
-        free.append((busy.free_at, i, busy.counter))
-    heapq.heapify(free)
-    start = free[0][0] if free else 0
-    for visit, index, joins_at in queued:
-        visits[visit.number] = visit
-        entry = (order_key(visit, priority_rank), visit.number, index)
-        if joins_at <= start:
-            enqueue(entry)
-        else:
-            heapq.heappush(pending, (joins_at, entry))
 
     result: dict[str, int] = {}
     while free:
@@ -117,7 +120,3 @@ def _next_for(
         if mine and (best is None or joins_at < best):
             best = joins_at
     return best
-
-
-def in_progress(visit: Visit) -> bool:
-    return visit.status in (Status.CALLED, Status.SERVING)

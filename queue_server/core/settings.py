@@ -88,6 +88,8 @@ class Rules:
     pre_holiday_shortening_ms: int = 60 * MINUTE_MS
     learned_window: int = 25
     learned_min_samples: int = 5
+    #: How long a paused counter is expected to stay paused (for the estimate).
+    pause_expected_ms: int = 20 * MINUTE_MS
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ works through its steps in order; at any moment it is in exactly one status.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -81,6 +81,12 @@ class Step:
     detail: str | None = None
     referral: str | None = None
 
+    def copy(self) -> Step:
+        twin = object.__new__(Step)
+        for name in Step.__slots__:
+            object.__setattr__(twin, name, getattr(self, name))
+        return twin
+
 
 @dataclass(slots=True)
 class Visit:
@@ -115,7 +121,11 @@ class Visit:
         return self.steps[self.index].service
 
     def copy(self) -> Visit:
-        return replace(self, steps=[replace(s) for s in self.steps])
+        twin = object.__new__(Visit)
+        for name in Visit.__slots__:
+            object.__setattr__(twin, name, getattr(self, name))
+        twin.steps = [s.copy() for s in self.steps]
+        return twin
 
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__slots__ if name != "steps"}
