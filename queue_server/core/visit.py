@@ -28,7 +28,8 @@ FINAL = frozenset({Status.DONE, Status.NO_SHOW, Status.CANCELLED, Status.EXPIRED
 #: The legal moves: (status, action) -> the statuses it may lead to. Anything not
 #: here is refused with ``illegal_transition``. ``finish`` leads to WAITING when the
 #: visit has a next service, to DONE when it had none (or the clerk ended it).
-#: A NO_SHOW visit may ``return`` (or be called by number) once within the grace.
+#: A NO_SHOW visit may ``return`` once within the grace (calling it by number
+#: returns it first).
 TRANSITIONS: dict[tuple[Status, str], tuple[Status, ...]] = {
     (Status.WAITING, "call"): (Status.CALLED,),
     (Status.WAITING, "cancel"): (Status.CANCELLED,),
@@ -44,7 +45,6 @@ TRANSITIONS: dict[tuple[Status, str], tuple[Status, ...]] = {
     (Status.SERVING, "transfer"): (Status.WAITING,),
     (Status.SERVING, "expire"): (Status.EXPIRED,),
     (Status.NO_SHOW, "return"): (Status.WAITING,),
-    (Status.NO_SHOW, "call"): (Status.CALLED,),
 }
 
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(action for _, action in TRANSITIONS))

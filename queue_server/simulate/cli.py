@@ -104,13 +104,11 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         )
         return 2
     calendar = holiday_calendars.country_holidays("LV")
-    day = args.date or next_working_day(office, args.division, calendar, _today(office))
-    if day is None:
-        print(f"rinda-server simulate: {args.division} never opens.", file=sys.stderr)
-        return 2
     scenario = Scenario(visits=args.visits)
     try:
-        report = _simulate(office, args.division, day, scenario, args.seed, calendar, args.db)
+        report = _simulate(
+            office, args.division, args.date, scenario, args.seed, calendar, args.db
+        )
     except SimulationError as exc:
         print(f"rinda-server simulate: {exc}", file=sys.stderr)
         return 1
@@ -124,13 +122,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
 def _simulate(
     office: Office,
     division: str,
-    day: date,
+    day: date | None,
     scenario: Scenario,
     seed: int,
     calendar: Holidays,
     db: str | None,
 ) -> DayReport:
+    """Simulate ``day`` (default: the next working day, after the last one in ``db``)."""
     if db is None:
+        day = day or _working_day(office, division, calendar, _today(office))
         return simulate_day(office, division, day, scenario, seed, calendar)
     from queue_server.store import Store
 
@@ -138,7 +138,18 @@ def _simulate(
 
     with Store.open(db, office, calendar) as store:
         lobby = StoreLobby(store, division)
+        if day is None:
+            last = lobby.state.day
+            after = max(_today(office), date.fromisoformat(last)) if last else _today(office)
+            day = _working_day(office, division, calendar, after)
         return simulate_day(office, division, day, scenario, seed, calendar, lobby=lobby)
+
+
+def _working_day(office: Office, division: str, calendar: Holidays, after: date) -> date:
+    day = next_working_day(office, division, calendar, after)
+    if day is None:
+        raise SimulationError(f"{division} never opens.")
+    return day
 
 
 def _today(office: Office) -> date:
