@@ -1,8 +1,10 @@
 """``rinda-server``: the command line of the queue server.
 
-Each sub-command is a thin wrapper over the library: ``simulate`` plays a day at a
+Each sub-command is a thin wrapper over the library: ``serve`` runs the server,
+``simulate`` plays a day at a
 division, ``backup`` copies the database online, ``purge`` applies the retention
-period to personal data.
+period to personal data, ``device`` and ``user`` manage who may connect
+(``queue_server/accounts/cli.py``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from queue_server.accounts import AccountError
+from queue_server.accounts import cli as accounts_cli
 from queue_server.config import ConfigError, load_office
 from queue_server.config.calendar import public_holidays
+from queue_server.server import cli as server_cli
 from queue_server.simulate import cli as simulate_cli
 from queue_server.store import Store, StoreError
 
@@ -27,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG, description="Rinda's queue server and its maintenance commands."
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    server_cli.add_parser(commands)
     simulate_cli.add_parser(commands)
 
     backup = commands.add_parser(
@@ -51,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     purge.add_argument("--days", type=int, default=90, help="retention in days (default 90)")
     _config_option(purge)
     purge.set_defaults(handler=run_purge)
+    accounts_cli.add_parsers(commands)
     return parser
 
 
@@ -93,6 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except ConfigError as exc:
         print(f"{PROG}: the configuration has problems:\n{exc}", file=sys.stderr)
+        return 2
+    except AccountError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
     except StoreError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

@@ -102,6 +102,16 @@ class DivisionState:
             ]
         return found
 
+    def ahead(self, number: str) -> int:
+        """How many waiting visits of its current service come before this one."""
+        visit = self.visit(number)
+        mine = self._keys[number]
+        return sum(
+            1
+            for other in self._waiting.get(visit.service, {}).values()
+            if self._keys[other.number] < mine
+        )
+
     def next_for(self, counter_id: str) -> Visit | None:
         """The visit the call order gives this counter now, if any."""
         keys = self._keys

@@ -106,9 +106,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     calendar = holiday_calendars.country_holidays("LV")
     scenario = Scenario(visits=args.visits)
     try:
-        report = _simulate(
-            office, args.division, args.date, scenario, args.seed, calendar, args.db
-        )
+        report = _simulate(office, args.division, args.date, scenario, args.seed, calendar, args.db)
     except SimulationError as exc:
         print(f"rinda-server simulate: {exc}", file=sys.stderr)
         return 1

@@ -104,6 +104,70 @@ def bookings_contact(db: Database) -> None:
     )
 
 
+@migration
+def accounts(db: Database) -> None:
+    # Devices and personal accounts (queue_server.accounts, docs/accounts.md). Rows are
+    # never deleted: a revoked device or a disabled user keeps its id, so an id in the
+    # event log never comes to mean someone else. (One statement per execute: an
+    # executescript would commit in the middle of the migration's transaction.)
+    db.execute(
+        """
+        CREATE TABLE devices (
+            id TEXT PRIMARY KEY,
+            division TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            token_salt TEXT NOT NULL,
+            token_hash TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            revoked_at INTEGER
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE users (
+            id TEXT PRIMARY KEY,
+            username TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            role TEXT NOT NULL,
+            divisions TEXT NOT NULL,
+            password_salt TEXT NOT NULL,
+            password_hash TEXT NOT NULL,
+            scrypt_n INTEGER NOT NULL,
+            scrypt_r INTEGER NOT NULL,
+            scrypt_p INTEGER NOT NULL,
+            created_at INTEGER NOT NULL,
+            disabled_at INTEGER,
+            password_changed_at INTEGER NOT NULL
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TABLE account_changes (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL
+        )
+        """
+    )
+    db.execute(
+        "CREATE TABLE account_generation ("
+        "id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL)"
+    )
+    db.execute("INSERT INTO account_generation (id, value) VALUES (1, 0)")
+    # Triggers, not code, bump the generation: a running server then notices any
+    # change of devices or users, even one made with another SQLite tool.
+    for table in ("devices", "users"):
+        for change in ("INSERT", "UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_{change.lower()}_generation AFTER {change} ON {table} "
+                "BEGIN UPDATE account_generation SET value = value + 1 WHERE id = 1; END"
+            )
+
+
 def prepare(db: Database, synchronous: str) -> None:
     """Set the connection up (WAL, durability, caches) and bring the schema up to date."""
     if synchronous.upper() not in ("NORMAL", "FULL"):

@@ -1,0 +1,234 @@
+"""The messages of Rinda's WebSocket protocol: one table of requests, checked on arrival.
+
+Every message is a JSON object with a ``type``. A request may carry an ``id`` (a
+string or an integer) that the reply echoes. ``REQUESTS`` says, for each request,
+who may send it and which fields it takes; ``parse`` turns text into a checked
+``Request`` or raises ``ProtocolError``. ``docs/protocol.md`` documents the same
+table, and a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ProtocolError
+
+KIOSK, DISPLAY, CLERK, ADMIN = "kiosk", "display", "clerk", "admin"
+ROLES = (KIOSK, DISPLAY, CLERK, ADMIN)
+EVERYONE = frozenset(ROLES)
+
+#: The largest message the server reads (websockets closes the connection beyond).
+MAX_MESSAGE_BYTES = 64 * 1024
+
+_NUMBER = re.compile(r"^[A-Z][0-9]{3}$")
+_DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def _text(limit: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, str) and 0 < len(v) <= limit
+
+
+def _ident(v: Any) -> bool:
+    return isinstance(v, str) and bool(_ID.match(v))
+
+
+def _ident_list(v: Any) -> bool:
+    return isinstance(v, list) and 0 < len(v) <= 10 and all(_ident(x) for x in v)
+
+
+def _integer(low: int, high: int) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
+
+
+#: Field kinds: a check and the words the error uses for what was expected.
+KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "id": (_ident, "an identifier (letters, digits, _.:-, up to 64)"),
+    "ids": (_ident_list, "a list of 1 to 10 identifiers"),
+    "number": (
+        lambda v: isinstance(v, str) and bool(_NUMBER.match(v)),
+        "a ticket number like A001",
+    ),
+    "text": (_text(200), "a text of 1 to 200 characters"),
+    "note": (_text(1000), "a text of 1 to 1000 characters"),
+    "secret": (_text(200), "a text of 1 to 200 characters"),
+    "lang": (lambda v: v in ("lv", "en", "ru", "uk"), "one of lv, en, ru, uk"),
+    "instant": (_integer(0, 2**53), "an instant in epoch milliseconds"),
+    "seq": (_integer(0, 2**53), "a sequence number (0 or more)"),
+    "minute": (_integer(0, 24 * 60), "minutes after midnight (0-1440)"),
+    "day": (lambda v: isinstance(v, str) and bool(_DAY.match(v)), "a date YYYY-MM-DD"),
+    "role": (lambda v: v in ROLES, "one of kiosk, display, clerk, admin"),
+}
+
+
+@dataclass(frozen=True)
+class RequestType:
+    name: str
+    roles: frozenset[str]
+    #: field name -> (kind, required)
+    fields: Mapping[str, tuple[str, bool]]
+    summary: str
+
+
+def _req(name: str, roles: set[str] | frozenset[str], summary: str, **fields: str) -> RequestType:
+    """``fields``: name -> kind, with a trailing ``?`` for an optional field."""
+    parsed = {key: (kind.rstrip("?"), not kind.endswith("?")) for key, kind in fields.items()}
+    return RequestType(name, frozenset(roles), parsed, summary)
+
+
+REQUESTS: dict[str, RequestType] = {
+    r.name: r
+    for r in (
+        _req(
+            "hello",
+            EVERYONE,
+            "authenticate and subscribe to a division (the first message)",
+            division="id",
+            token="secret?",
+            user="text?",
+            password="secret?",
+            counter="id?",
+            resume_from="seq?",
+        ),
+        _req(
+            "sync", EVERYONE, "get the events after a sequence number, or a snapshot", since="seq"
+        ),
+        _req("snapshot", EVERYONE, "get a fresh snapshot of the division"),
+        _req(
+            "quote",
+            {KIOSK, ADMIN},
+            "estimate the wait for services not issued yet",
+            services="ids",
+            priority="id?",
+        ),
+        _req(
+            "issue",
+            {KIOSK},
+            "issue a ticket for one or several services, in order",
+            key="id",
+            services="ids",
+            priority="id?",
+            lang="lang?",
+        ),
+        _req("check_in", {KIOSK}, "check in a booked visit", key="id", code="id", lang="lang?"),
+        _req("return_visit", {KIOSK, CLERK}, "a missed ticket comes back once", number="number"),
+        _req("open", {CLERK}, "open the clerk's counter"),
+        _req("close", {CLERK}, "close the clerk's counter"),
+        _req("pause", {CLERK}, "pause the clerk's counter"),
+        _req("resume", {CLERK}, "resume the clerk's counter"),
+        _req("call_next", {CLERK}, "call the next visit for this counter"),
+        _req("call_number", {CLERK}, "call one ticket number", number="number"),
+        _req("recall", {CLERK}, "call the current visit again"),
+        _req("no_show", {CLERK}, "the called visitor did not come"),
+        _req("start", {CLERK}, "the visitor arrived at the counter"),
+        _req(
+            "finish",
+            {CLERK},
+            "end the current step: served, refused, referred or behaviour",
+            outcome="id?",
+            reason="id?",
+            detail="note?",
+            referral="text?",
+        ),
+        _req(
+            "transfer",
+            {CLERK},
+            "send the visit to another service or counter",
+            service="id?",
+            to_counter="id?",
+        ),
+        _req("undo", {CLERK}, "take back the counter's last action"),
+        _req("cancel_visit", {CLERK, ADMIN}, "withdraw a waiting or called visit", number="number"),
+        _req("close_counter", {ADMIN}, "close any idle counter of the division", counter="id"),
+        _req(
+            "book",
+            {ADMIN},
+            "book a visit for a time slot; the reply has the booking code",
+            services="ids",
+            due="instant",
+            priority="id?",
+        ),
+        _req("move_booking", {ADMIN}, "move a booking to another slot", code="id", due="instant"),
+        _req("cancel_booking", {ADMIN}, "cancel a booking", code="id"),
+        _req(
+            "set_hours_exception",
+            {ADMIN},
+            "other reception hours for one date (no open/close: closed)",
+            day="day",
+            open_min="minute?",
+            close_min="minute?",
+            note="text?",
+        ),
+        _req("clear_hours_exception", {ADMIN}, "remove a date's exception", day="day"),
+    )
+}
+
+#: Messages the server sends, with what they carry (docs/protocol.md details them).
+SERVER_MESSAGES: dict[str, str] = {
+    "welcome": "the hello was accepted: role, division, counter, and the current sequence number",
+    "snapshot": "the division as this role may see it, at a sequence number",
+    "event": "one committed event, as this role may see it, with its sequence number",
+    "queues": "waiting counts and estimated waits per service, after a change",
+    "result": "the answer to a request that succeeded",
+    "error": "the answer to a request that failed: a stable code and a sentence",
+}
+
+
+@dataclass(frozen=True)
+class Request:
+    type: str
+    id: str | int | None
+    fields: dict[str, Any]
+
+
+def parse(text: str | bytes) -> Request:
+    """Check one incoming message against ``REQUESTS``; raise ``ProtocolError``."""
+    try:
+        data = json.loads(text)
+    except (ValueError, UnicodeDecodeError):
+        raise ProtocolError("bad_json", "The message is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("not_an_object", "A message must be a JSON object with a type.")
+    raw_id = data.get("id")
+    request_id = raw_id if _valid_id(raw_id) else None
+    kind = data.get("type")
+    spec = REQUESTS.get(kind) if isinstance(kind, str) else None
+    if spec is None:
+        raise ProtocolError("unknown_type", f"There is no request of type {kind!r}.", id=request_id)
+    if raw_id is not None and request_id is None:
+        raise ProtocolError(
+            "bad_field", "id must be a short string or an integer.", field="id", id=None
+        )
+    fields = {k: v for k, v in data.items() if k not in ("type", "id")}
+    for name in fields:
+        if name not in spec.fields:
+            raise ProtocolError(
+                "unknown_field", f"{spec.name} takes no field {name!r}.", field=name, id=request_id
+            )
+    for name, (kind_name, required) in spec.fields.items():
+        value = fields.get(name)
+        if value is None:
+            if required:
+                raise ProtocolError(
+                    "missing_field", f"{spec.name} needs {name}.", field=name, id=request_id
+                )
+            fields[name] = None
+            continue
+        check, expected = KINDS[kind_name]
+        if not check(value):
+            raise ProtocolError(
+                "bad_field", f"{name} must be {expected}.", field=name, id=request_id
+            )
+    return Request(spec.name, request_id, fields)
+
+
+def _valid_id(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return -(2**53) <= value <= 2**53
+    return isinstance(value, str) and 0 < len(value) <= 64

@@ -1,0 +1,522 @@
+"""The queue server: one WebSocket endpoint for every kiosk, display, clerk and admin.
+
+Each command is checked (message, role, division, counter), decided by the core,
+committed by the store in one transaction, answered, and only then broadcast to
+the subscribers of its division, each seeing it as its role may. The same port
+answers plain HTTP: ``/healthz``, the consoles, and 404 for anything else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, broadcast
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request as HttpRequest
+from websockets.http11 import Response
+
+from queue_server.accounts import Accounts, LoginThrottle
+from queue_server.core import DivisionState, DomainError
+from queue_server.core import events as e
+from queue_server.core.settings import Office
+from queue_server.protocol import REQUESTS, ProtocolError, Request, parse, views
+from queue_server.store import Committed, Store, StoreError
+
+from . import web
+from .dispatch import COMMANDS, Session, command_for, ticket
+from .logs import log, source_tag
+from .settings import ServerSettings
+
+WS_PATH = "/ws"
+
+
+class Clock:
+    """Epoch milliseconds: the wall clock, or one started at a given instant."""
+
+    def __init__(self, start_ms: int | None = None) -> None:
+        self._offset = 0.0 if start_ms is None else start_ms / 1000 - time.time()
+
+    def __call__(self) -> int:
+        return int((time.time() + self._offset) * 1000)
+
+
+@dataclass
+class _Bucket:
+    """A token bucket: ``rate`` requests a second on average, ``burst`` at once."""
+
+    rate: float
+    burst: float
+    tokens: float = 0.0
+    at: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.tokens = self.burst
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+class QueueServer:
+    """The state of the running server: the store, the sessions, the subscribers."""
+
+    def __init__(
+        self,
+        settings: ServerSettings,
+        office: Office,
+        store: Store,
+        accounts: Accounts,
+        throttle: LoginThrottle | None = None,
+    ) -> None:
+        self.settings = settings
+        self.office = office
+        self.store = store
+        self.accounts = accounts
+        self.throttle = throttle or LoginThrottle()
+        #: division -> connection -> session
+        self.subscribers: dict[str, dict[ServerConnection, Session]] = {}
+        self._dirty: set[str] = set()
+        self._closing: set[asyncio.Task[None]] = set()
+        self._generation = accounts.generation()
+        self.now = Clock(settings.clock_start_ms)
+
+    # ------------------------------------------------------------------ HTTP
+
+    def process_request(
+        self, connection: ServerConnection, request: HttpRequest
+    ) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path == WS_PATH:
+            return None
+        if path == "/healthz":
+            healthy, detail = self.health()
+            body = json.dumps(detail) + "\n"
+            return _response(200 if healthy else 503, body, "application/json")
+        found = web.page(path)
+        if found is None:
+            return _response(404, "Not found\n", "text/plain; charset=utf-8")
+        body_bytes, content_type = found
+        return _response(200, body_bytes, content_type)
+
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        """The database is writable and every division's state is loaded."""
+        loaded = all(d in self.store.states for d in self.office.divisions)
+        try:
+            conn = self.store.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("ROLLBACK")
+            writable = True
+        except Exception:  # any failure means not healthy; the body says which part
+            writable = False
+        ok = loaded and writable
+        return ok, {
+            "ok": ok,
+            "writable": writable,
+            "loaded": loaded,
+            "seq": self.store.last_seq,
+            "connections": sum(len(s) for s in self.subscribers.values()),
+        }
+
+    # ------------------------------------------------------------ connections
+
+    async def handle(self, ws: ServerConnection) -> None:
+        source = source_tag(_peer(ws))
+        session = await self._hello(ws, source)
+        if session is None:
+            return
+        bucket = _Bucket(self.settings.rate, self.settings.burst)
+        abuse = 0
+        try:
+            async for message in ws:
+                if not bucket.take():
+                    abuse += 1
+                    await self._send_error(ws, None, "rate_limited", "Too many messages.")
+                    if abuse > 10 * self.settings.burst:
+                        await ws.close(1008, "too many messages")
+                    continue
+                await self._on_message(ws, session, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.subscribers.get(session.division, {}).pop(ws, None)
+            log("disconnected", role=session.role, division=session.division, actor=session.actor)
+
+    async def _hello(self, ws: ServerConnection, source: str) -> Session | None:
+        deadline = asyncio.get_running_loop().time() + self.settings.hello_timeout
+        while True:
+            left = deadline - asyncio.get_running_loop().time()
+            try:
+                message = await asyncio.wait_for(ws.recv(), timeout=max(left, 0.001))
+            except TimeoutError:
+                await ws.close(1008, "authenticate first")
+                return None
+            except ConnectionClosed:
+                return None
+            try:
+                request = parse(message)
+                if request.type != "hello":
+                    raise ProtocolError("not_authenticated", "Say hello first.", id=request.id)
+                session = await self._authenticate(request, source)
+            except ProtocolError as error:
+                await self._send_error(
+                    ws, error.details.pop("id", None), error.code, error.message, error.details
+                )
+                continue
+            except DomainError as error:
+                await self._send_error(ws, None, error.code, error.message, error.details)
+                continue
+            await self._welcome(ws, session, request)
+            return session
+
+    async def _authenticate(self, request: Request, source: str) -> Session:
+        f = request.fields
+        division = f["division"]
+        delay = self.throttle.admit(source, time.monotonic())
+        if delay > 0:
+            await asyncio.sleep(delay)
+        if division not in self.office.divisions:
+            raise ProtocolError(
+                "unknown_division", f"There is no division {division!r}.", id=request.id
+            )
+        if f["token"] is not None:
+            device = self.accounts.verify_device(f["token"])
+            if device is None:
+                raise self._failed(source, request)
+            if device.division != division:
+                raise ProtocolError(
+                    "wrong_division", "This device belongs to another division.", id=request.id
+                )
+            role, actor, account = device.kind, device.id, device
+        elif f["user"] is not None and f["password"] is not None:
+            check = self.accounts.password_check(f["user"])
+            # scrypt takes tens of milliseconds: in a thread, the lobby never waits.
+            user = await asyncio.to_thread(check.verify, f["password"])
+            if user is None:
+                raise self._failed(source, request)
+            if "*" not in user.divisions and division not in user.divisions:
+                raise ProtocolError(
+                    "wrong_division", "This account does not work in that division.", id=request.id
+                )
+            role, actor, account = user.role, user.id, user
+        else:
+            raise ProtocolError(
+                "missing_field", "hello needs a token, or a user and a password.", id=request.id
+            )
+        self.throttle.succeeded(source)
+        counter = f["counter"]
+        if role == "clerk":
+            if counter is None:
+                raise ProtocolError(
+                    "missing_field", "A clerk names the counter.", field="counter", id=request.id
+                )
+            if self.office.divisions[division].counter(counter) is None:
+                raise DomainError("unknown_counter", f"There is no counter {counter!r}.")
+        else:
+            counter = None
+        return Session(
+            role=role,
+            division=division,
+            actor=actor,
+            counter=counter,
+            source=source,
+            account=account,
+        )
+
+    def _failed(self, source: str, request: Request) -> ProtocolError:
+        self.throttle.failed(source, time.monotonic())
+        log(
+            "login_failed",
+            level=logging.WARNING,
+            source=source,
+            division=request.fields["division"],
+        )
+        return ProtocolError("auth_failed", "The credentials are not valid.", id=request.id)
+
+    async def _welcome(self, ws: ServerConnection, session: Session, request: Request) -> None:
+        division = session.division
+        self.store.tick(division, self.now())  # a new day before the first picture
+        state = self.store.states[division]
+        seq = self.store.last_seq
+        welcome = {
+            "type": "welcome",
+            "id": request.id,
+            "role": session.role,
+            "division": division,
+            "counter": session.counter,
+            "actor": session.actor,
+            "seq": seq,
+        }
+        since = request.fields["resume_from"]
+        missed = self._missed(division, since, seq) if since is not None else None
+        # From here until the messages are queued nothing else runs: no event can slip
+        # between the picture (or the missed events) and the subscription.
+        self.subscribers.setdefault(division, {})[ws] = session
+        messages = [json.dumps(welcome)]
+        if missed is None:
+            messages.append(self._snapshot_message(session, state, seq))
+        else:
+            who = views.audience(session.role)
+            messages += [m for m in (_event_message(c, who) for c in missed) if m]
+        session.seq = seq
+        log(
+            "connected",
+            role=session.role,
+            division=division,
+            actor=session.actor,
+            counter=session.counter,
+            resumed=missed is not None,
+        )
+        for text in messages:
+            await ws.send(text)
+
+    def _missed(self, division: str, since: int, seq: int) -> list[Committed] | None:
+        """The events after ``since``, or None when a snapshot must do instead."""
+        if since > seq:
+            return None
+        found = self.store.events_since(since, division, limit=self.settings.resume_limit + 1)
+        if len(found) > self.settings.resume_limit:
+            return None
+        return found
+
+    def _snapshot_message(self, session: Session, state: DivisionState, seq: int) -> str:
+        who = views.audience(session.role)
+        view = views.snapshot(self.office, state, who, seq, self.now())
+        return json.dumps({"type": "snapshot", **view}, ensure_ascii=False)
+
+    # --------------------------------------------------------------- requests
+
+    async def _on_message(
+        self, ws: ServerConnection, session: Session, message: str | bytes
+    ) -> None:
+        try:
+            request = parse(message)
+        except ProtocolError as error:
+            await self._send_error(
+                ws, error.details.pop("id", None), error.code, error.message, error.details
+            )
+            return
+        spec = REQUESTS[request.type]
+        try:
+            if request.type == "hello":
+                raise ProtocolError("already_authenticated", "This connection already said hello.")
+            if session.role not in spec.roles:
+                raise ProtocolError("forbidden", f"A {session.role} may not send {request.type}.")
+            reply = self._answer(ws, session, request)
+        except (ProtocolError, DomainError) as error:
+            details = {k: v for k, v in error.details.items() if k != "id"}
+            await self._send_error(ws, request.id, error.code, error.message, details)
+            return
+        except StoreError as error:
+            log("store_error", level=logging.ERROR, division=session.division, error=str(error))
+            await self._send_error(
+                ws, request.id, "unavailable", "Nothing was stored: " + str(error)
+            )
+            return
+        except Exception:
+            logging.getLogger("rinda").exception("request failed")
+            await self._send_error(
+                ws, request.id, "internal", "The server failed; nothing was changed."
+            )
+            return
+        await ws.send(json.dumps({"type": "result", "id": request.id, **reply}, ensure_ascii=False))
+
+    def _answer(self, ws: ServerConnection, session: Session, request: Request) -> dict[str, Any]:
+        division = session.division
+        state = self.store.states[division]
+        now = self.now()
+        if request.type == "snapshot":
+            return {
+                "snapshot": json.loads(self._snapshot_message(session, state, self.store.last_seq))
+            }
+        if request.type == "sync":
+            missed = self._missed(division, request.fields["since"], self.store.last_seq)
+            who = views.audience(session.role)
+            if missed is None:
+                snap = json.loads(self._snapshot_message(session, state, self.store.last_seq))
+                return {"snapshot": snap}
+            return {"events": [v for v in (_event_view(c, who) for c in missed) if v]}
+        if request.type == "quote":
+            quote = state.quote(tuple(request.fields["services"]), request.fields["priority"], now)
+            return {
+                "quote": {
+                    "call_at": quote.call_at,
+                    "wait_ms": quote.wait_ms,
+                    "closing_at": quote.closing_at,
+                    "past_closing": quote.past_closing,
+                }
+            }
+        assert request.type in COMMANDS
+        command = command_for(request, session)
+        committed = self.store.execute(division, command, now)
+        self._broadcast(division, committed)
+        log(
+            "command",
+            type=request.type,
+            role=session.role,
+            division=division,
+            actor=session.actor,
+            counter=session.counter,
+            seq=committed[-1].seq if committed else None,
+        )
+        reply: dict[str, Any] = {"seq": [c.seq for c in committed]}
+        if request.type in ("issue", "check_in"):
+            number = state.by_key[request.fields["key"]]
+            reply["ticket"] = ticket(state, number, now)
+        elif request.type == "book":
+            booked = [c.event for c in committed if isinstance(c.event, e.AppointmentBooked)]
+            reply["code"] = booked[0].code
+        if session.role in ("clerk", "admin"):
+            reply["events"] = [views.event_view(c.event, views.STAFF) for c in committed]
+        return reply
+
+    # -------------------------------------------------------------- broadcast
+
+    def _broadcast(self, division: str, committed: Iterable[Committed]) -> None:
+        committed = list(committed)
+        if not committed:
+            return
+        listeners = self.subscribers.get(division)
+        if not listeners:
+            return
+        groups: dict[str, list[ServerConnection]] = {views.PUBLIC: [], views.STAFF: []}
+        limit = self.settings.max_backlog
+        for ws, session in list(listeners.items()):
+            transport = ws.transport
+            if transport is not None and transport.get_write_buffer_size() > limit:
+                listeners.pop(ws, None)
+                log(
+                    "too_slow",
+                    level=logging.WARNING,
+                    role=session.role,
+                    division=division,
+                    actor=session.actor,
+                )
+                self._close_later(ws, 1013, "too slow: reconnect and resume")
+                continue
+            groups[views.audience(session.role)].append(ws)
+            session.seq = committed[-1].seq
+        for who, connections in groups.items():
+            if not connections:
+                continue
+            for item in committed:
+                text = _event_message(item, who)
+                if text:
+                    broadcast(connections, text)
+        if any(item.event.type in views.QUEUE_EVENTS for item in committed):
+            self._dirty.add(division)
+
+    def _broadcast_queues(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        now = self.now()
+        for division in dirty:
+            listeners = self.subscribers.get(division)
+            if not listeners:
+                continue
+            state = self.store.states[division]
+            text = json.dumps(
+                {"type": "queues", "seq": self.store.last_seq, "queues": views.queues(state, now)}
+            )
+            broadcast(list(listeners), text)
+
+    # ----------------------------------------------------------------- timers
+
+    async def run_timers(self) -> None:
+        """Every tick: open a new day where it began; cut off revoked credentials;
+        send the queue summaries of divisions that changed."""
+        next_tick = 0.0
+        while True:
+            await asyncio.sleep(self.settings.queues_interval)
+            self._broadcast_queues()
+            loop_time = asyncio.get_running_loop().time()
+            if loop_time < next_tick:
+                continue
+            next_tick = loop_time + self.settings.tick_interval
+            now = self.now()
+            for division in self.office.divisions:
+                try:
+                    self._broadcast(division, self.store.tick(division, now))
+                except StoreError as error:
+                    log("store_error", level=logging.ERROR, division=division, error=str(error))
+            self._check_revocations()
+
+    def _check_revocations(self) -> None:
+        generation = self.accounts.generation()
+        if generation == self._generation:
+            return
+        self._generation = generation
+        for listeners in self.subscribers.values():
+            for ws, session in list(listeners.items()):
+                if not self.accounts.still_valid(session.account):
+                    listeners.pop(ws, None)
+                    log(
+                        "revoked", role=session.role, division=session.division, actor=session.actor
+                    )
+                    self._close_later(ws, 1008, "credentials revoked")
+
+    def _close_later(self, ws: ServerConnection, code: int, reason: str) -> None:
+        """Close without waiting here; keep the task until it is done."""
+        task = asyncio.create_task(ws.close(code, reason))
+        self._closing.add(task)
+        task.add_done_callback(self._closing.discard)
+
+    async def _send_error(
+        self,
+        ws: ServerConnection,
+        request_id: Any,
+        code: str,
+        message: str,
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        payload = {"type": "error", "id": request_id, "code": code, "message": message}
+        if details:
+            payload["details"] = details
+        with contextlib.suppress(ConnectionClosed):
+            await ws.send(json.dumps(payload, ensure_ascii=False, default=str))
+
+
+def _event_view(item: Committed, who: str) -> dict[str, Any] | None:
+    view = views.event_view(item.event, who)
+    if view is None:
+        return None
+    return {"seq": item.seq, "event": view}
+
+
+def _event_message(item: Committed, who: str) -> str | None:
+    view = _event_view(item, who)
+    if view is None:
+        return None
+    return json.dumps({"type": "event", **view}, ensure_ascii=False)
+
+
+def _peer(ws: ServerConnection) -> str:
+    address = ws.remote_address
+    if isinstance(address, tuple) and address:
+        return str(address[0])
+    return str(address)
+
+
+def _response(status: int, body: str | bytes, content_type: str) -> Response:
+    data = body.encode() if isinstance(body, str) else body
+    headers = Headers(
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(data))),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+    )
+    reasons = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}
+    return Response(status, reasons.get(status, ""), headers, data)

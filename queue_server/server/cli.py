@@ -1,0 +1,85 @@
+"""``rinda-server serve``: run the queue server until SIGTERM or SIGINT."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from queue_server.config import load_office
+from queue_server.config.calendar import public_holidays
+
+from . import logs, serve
+from .settings import ServerSettings
+
+#: The address to listen on the lobby network: every interface of the machine.
+LOBBY_HOST = "0.0.0.0"
+
+
+def add_parser(subparsers: Any) -> argparse.ArgumentParser:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "serve",
+        help="run the queue server (WebSocket endpoint /ws, /healthz, the consoles)",
+        description=(
+            "Run the server every kiosk, display, clerk and admin talks to. It listens on "
+            "127.0.0.1 unless --lobby or --host says otherwise; SIGTERM stops it cleanly."
+        ),
+    )
+    parser.add_argument(
+        "--db", type=Path, default=Path("var/rinda.sqlite"), help="the SQLite file (created)"
+    )
+    parser.add_argument("--config", nargs="+", metavar="FILE", help="configuration files")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument(
+        "--lobby", action="store_true", help=f"listen on the lobby network ({LOBBY_HOST})"
+    )
+    parser.add_argument("--port", type=int, default=8765, help="port (0: any free port)")
+    parser.add_argument("--cert", type=Path, help="TLS certificate (PEM): serve wss and https")
+    parser.add_argument("--key", type=Path, help="TLS private key (PEM)")
+    parser.add_argument(
+        "--clock-start",
+        type=_instant,
+        metavar="YYYY-MM-DDTHH:MM",
+        help="run the clock from this local time (Europe/Riga) instead of now: rehearsals, demos",
+    )
+    parser.add_argument(
+        "--port-file", type=Path, help="write the port here once listening (for scripts)"
+    )
+    parser.set_defaults(handler=run)
+    return parser
+
+
+def _instant(text: str) -> int:
+    try:
+        local = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time like 2026-11-30T09:00") from None
+    if local.tzinfo is None:
+        local = local.replace(tzinfo=ZoneInfo("Europe/Riga"))
+    return int(local.timestamp() * 1000)
+
+
+def run(args: argparse.Namespace) -> int:
+    if (args.cert is None) != (args.key is None):
+        raise SystemExit("rinda-server serve: give both --cert and --key, or neither.")
+    logs.setup()
+    office = load_office(*(args.config or ()))
+    args.db.parent.mkdir(parents=True, exist_ok=True)
+    settings = ServerSettings(
+        db=args.db,
+        host=LOBBY_HOST if args.lobby else args.host,
+        port=args.port,
+        certfile=args.cert,
+        keyfile=args.key,
+        clock_start_ms=args.clock_start,
+    )
+
+    def ready(port: int) -> None:
+        if args.port_file is not None:
+            args.port_file.write_text(f"{port}\n", encoding="ascii")
+
+    asyncio.run(serve(settings, office, public_holidays(), ready))
+    return 0
