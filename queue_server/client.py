@@ -82,7 +82,7 @@ class RindaClient:
         self.reconnect = reconnect
         self.backoff = backoff
         self.ssl_context = ssl_context
-        #: The highest sequence number received (snapshot, event or queues).
+        #: The highest sequence number received in a snapshot or an event.
         self.seq: int | None = None
         #: The welcome message of the current connection.
         self.welcome: dict[str, Any] = {}

@@ -129,7 +129,19 @@ class DivisionState:
         return forecast(*self._forecast_inputs(now), self.durations.expected_all())
 
     def quote(self, services: tuple[str, ...], priority: str | None, now: int) -> Quote:
-        """The estimate for a visit that is not issued yet (the kiosk's preview)."""
+        """The estimate for a visit that is not issued yet (the kiosk's preview).
+
+        Refuses what an issue would refuse for its content (unknown or repeated
+        services, an unknown priority); a service no open counter serves has no
+        estimate (``call_at`` None) rather than an error, so the kiosk can show why.
+        """
+        if not services:
+            raise refuse("no_services", "Choose at least one service.")
+        if len(set(services)) != len(services):
+            raise refuse("repeated_service", "Each service can be chosen once per visit.")
+        for service in services:
+            self._check_offered(service)
+        self._check_priority(priority)
         probe = Visit(
             number="?",
             key="",

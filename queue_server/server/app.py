@@ -56,6 +56,9 @@ class _Bucket:
     burst: float
     tokens: float = 0.0
     at: float = field(default_factory=time.monotonic)
+    #: Refusals in the last ten seconds: a client that keeps flooding is cut off.
+    refused: int = 0
+    _window: float = field(default_factory=time.monotonic)
 
     def __post_init__(self) -> None:
         self.tokens = self.burst
@@ -64,7 +67,10 @@ class _Bucket:
         now = time.monotonic()
         self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
         self.at = now
+        if now - self._window > 10.0:
+            self.refused, self._window = 0, now
         if self.tokens < 1:
+            self.refused += 1
             return False
         self.tokens -= 1
         return True
@@ -138,16 +144,9 @@ class QueueServer:
         if session is None:
             return
         bucket = _Bucket(self.settings.rate, self.settings.burst)
-        abuse = 0
         try:
             async for message in ws:
-                if not bucket.take():
-                    abuse += 1
-                    await self._send_error(ws, None, "rate_limited", "Too many messages.")
-                    if abuse > 10 * self.settings.burst:
-                        await ws.close(1008, "too many messages")
-                    continue
-                await self._on_message(ws, session, message)
+                await self._on_message(ws, session, message, bucket)
         except ConnectionClosed:
             pass
         finally:
@@ -176,7 +175,7 @@ class QueueServer:
                 )
                 continue
             except DomainError as error:
-                await self._send_error(ws, None, error.code, error.message, error.details)
+                await self._send_error(ws, request.id, error.code, error.message, error.details)
                 continue
             await self._welcome(ws, session, request)
             return session
@@ -261,8 +260,9 @@ class QueueServer:
         }
         since = request.fields["resume_from"]
         missed = self._missed(division, since, seq) if since is not None else None
-        # From here until the messages are queued nothing else runs: no event can slip
-        # between the picture (or the missed events) and the subscription.
+        # Events committed while these messages are being sent wait in the session's
+        # backlog, so that they reach this client after the picture, in order.
+        session.backlog = []
         self.subscribers.setdefault(division, {})[ws] = session
         messages = [json.dumps(welcome)]
         if missed is None:
@@ -279,8 +279,15 @@ class QueueServer:
             counter=session.counter,
             resumed=missed is not None,
         )
-        for text in messages:
-            await ws.send(text)
+        try:
+            for text in messages:
+                await ws.send(text)
+            while session.backlog:
+                waiting, session.backlog = session.backlog, []
+                for text in waiting:
+                    await ws.send(text)
+        finally:
+            session.backlog = None
 
     def _missed(self, division: str, since: int, seq: int) -> list[Committed] | None:
         """The events after ``since``, or None when a snapshot must do instead."""
@@ -299,8 +306,13 @@ class QueueServer:
     # --------------------------------------------------------------- requests
 
     async def _on_message(
-        self, ws: ServerConnection, session: Session, message: str | bytes
+        self, ws: ServerConnection, session: Session, message: str | bytes, bucket: _Bucket
     ) -> None:
+        allowed = bucket.take()
+        if bucket.refused > 10 * self.settings.burst:
+            log("flood", level=logging.WARNING, role=session.role, actor=session.actor)
+            await ws.close(1008, "too many messages")
+            return
         try:
             request = parse(message)
         except ProtocolError as error:
@@ -310,6 +322,8 @@ class QueueServer:
             return
         spec = REQUESTS[request.type]
         try:
+            if not allowed:
+                raise ProtocolError("rate_limited", "Too many messages: slow down and retry.")
             if request.type == "hello":
                 raise ProtocolError("already_authenticated", "This connection already said hello.")
             if session.role not in spec.roles:
@@ -406,8 +420,12 @@ class QueueServer:
                 )
                 self._close_later(ws, 1013, "too slow: reconnect and resume")
                 continue
-            groups[views.audience(session.role)].append(ws)
             session.seq = committed[-1].seq
+            if session.backlog is not None:
+                who = views.audience(session.role)
+                session.backlog += [t for t in (_event_message(i, who) for i in committed) if t]
+                continue
+            groups[views.audience(session.role)].append(ws)
         for who, connections in groups.items():
             if not connections:
                 continue
@@ -429,7 +447,13 @@ class QueueServer:
             text = json.dumps(
                 {"type": "queues", "seq": self.store.last_seq, "queues": views.queues(state, now)}
             )
-            broadcast(list(listeners), text)
+            ready = []
+            for ws, session in listeners.items():
+                if session.backlog is not None:
+                    session.backlog.append(text)
+                else:
+                    ready.append(ws)
+            broadcast(ready, text)
 
     # ----------------------------------------------------------------- timers
 

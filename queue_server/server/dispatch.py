@@ -33,6 +33,8 @@ class Session:
     seq: int = 0
     #: The device or account it authenticated as (checked again when accounts change).
     account: Any = None
+    #: While the welcome is being sent: broadcasts wait here, to keep their order.
+    backlog: list[str] | None = None
 
 
 def booking_code() -> str:
