@@ -29,8 +29,17 @@ _DAY = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 _ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 
 
+def _utf8(value: str) -> bool:
+    """False for strings JSON can carry but UTF-8 cannot (lone surrogates)."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(limit: int) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, str) and 0 < len(v) <= limit
+    return lambda v: isinstance(v, str) and 0 < len(v) <= limit and _utf8(v)
 
 
 def _ident(v: Any) -> bool:
@@ -189,7 +198,7 @@ def parse(text: str | bytes) -> Request:
     """Check one incoming message against ``REQUESTS``; raise ``ProtocolError``."""
     try:
         data = json.loads(text)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ProtocolError("bad_json", "The message is not valid JSON.") from None
     if not isinstance(data, dict):
         raise ProtocolError("not_an_object", "A message must be a JSON object with a type.")
@@ -231,4 +240,4 @@ def _valid_id(value: Any) -> bool:
         return False
     if isinstance(value, int):
         return -(2**53) <= value <= 2**53
-    return isinstance(value, str) and 0 < len(value) <= 64
+    return isinstance(value, str) and 0 < len(value) <= 64 and _utf8(value)

@@ -246,7 +246,8 @@ class QueueServer:
 
     async def _welcome(self, ws: ServerConnection, session: Session, request: Request) -> None:
         division = session.division
-        self.store.tick(division, self.now())  # a new day before the first picture
+        # A new day begins before the first picture, and everyone else hears of it.
+        self._broadcast(division, self.store.tick(division, self.now()))
         state = self.store.states[division]
         seq = self.store.last_seq
         welcome = {
@@ -373,6 +374,8 @@ class QueueServer:
                 }
             }
         assert request.type in COMMANDS
+        if session.role == "clerk" and request.type != "open":
+            self._check_own_counter(state, session)
         command = command_for(request, session)
         committed = self.store.execute(division, command, now)
         self._broadcast(division, committed)
@@ -395,6 +398,17 @@ class QueueServer:
         if session.role in ("clerk", "admin"):
             reply["events"] = [views.event_view(c.event, views.STAFF) for c in committed]
         return reply
+
+    @staticmethod
+    def _check_own_counter(state: DivisionState, session: Session) -> None:
+        """A clerk acts only at a counter that is closed or opened by themselves."""
+        assert session.counter is not None
+        holder = state.counters[session.counter].clerk
+        if holder is not None and holder != session.actor:
+            raise ProtocolError(
+                "wrong_counter",
+                f"Counter {session.counter} is open for another clerk: log in at your own.",
+            )
 
     # -------------------------------------------------------------- broadcast
 
@@ -508,7 +522,8 @@ class QueueServer:
         if details:
             payload["details"] = details
         with contextlib.suppress(ConnectionClosed):
-            await ws.send(json.dumps(payload, ensure_ascii=False, default=str))
+            # ASCII escapes: an error may echo what the client sent, however odd.
+            await ws.send(json.dumps(payload, default=str))
 
 
 def _event_view(item: Committed, who: str) -> dict[str, Any] | None:
