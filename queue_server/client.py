@@ -199,7 +199,11 @@ class RindaClient:
 
     async def _session(self) -> None:
         async with connect(
-            self.url, ssl=self.ssl_context, open_timeout=self.timeout, max_size=2**24
+            self.url,
+            ssl=self.ssl_context,
+            open_timeout=self.timeout,
+            max_size=2**24,
+            compression=None,
         ) as ws:
             hello = dict(self._hello)
             if self.seq is not None:

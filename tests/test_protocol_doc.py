@@ -535,7 +535,7 @@ def test_the_transcript_by_hand_is_a_real_conversation() -> None:
 # ------------------------------------------------------------------ event views
 
 
-_EVENTS_HEADER = re.compile(r"^\|\s*event\s*\|\s*public")
+_EVENTS_HEADER = re.compile(r"^\|\s*event\s*\|\s*public.*\|\s*kiosk")
 
 
 def _placeholder_event(cls: type[core_events.Event]) -> core_events.Event:
@@ -549,11 +549,14 @@ def test_the_event_view_table_matches_the_views() -> None:
         f"has {len(holders)}"
     )
     section = holders[0]
-    documented: dict[str, tuple[set[str] | None, set[str]]] = {}
+    documented: dict[str, tuple[set[str] | None, set[str] | None, set[str]]] = {}
+
+    def cut(cell: str) -> set[str] | None:
+        return None if "not sent" in cell else set(re.findall(r"`(\w+)`", cell))
+
     for _, cells in _table(section, _EVENTS_HEADER) or []:
         kind = _backticked(cells[0])
-        public = None if "not sent" in cells[1] else set(re.findall(r"`(\w+)`", cells[1]))
-        documented[str(kind)] = (public, set(re.findall(r"`(\w+)`", cells[2])))
+        documented[str(kind)] = (cut(cells[1]), cut(cells[2]), cut(cells[3]) or set())
     problems = []
     for kind, cls in core_events.EVENT_TYPES.items():
         if kind not in documented:
@@ -562,10 +565,14 @@ def test_the_event_view_table_matches_the_views() -> None:
         event = _placeholder_event(cls)
         public_view = views.event_view(event, views.PUBLIC)
         public = None if public_view is None else set(public_view) - {"type"}
+        kiosk_view = views.event_view(event, views.KIOSK)
+        kiosk = None if kiosk_view is None else set(kiosk_view) - {"type"}
         staff = set(views.event_view(event, views.STAFF) or {}) - {"type"}
-        doc_public, doc_staff = documented[kind]
+        doc_public, doc_kiosk, doc_staff = documented[kind]
         if doc_public != public:
             problems.append(f"{kind}: the public sees {public}, the table says {doc_public}")
+        if doc_kiosk != kiosk:
+            problems.append(f"{kind}: a kiosk sees {kiosk}, the table says {doc_kiosk}")
         if doc_staff != staff:
             problems.append(f"{kind}: staff sees {staff}, the table says {doc_staff}")
     problems += [

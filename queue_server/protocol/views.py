@@ -15,7 +15,9 @@ from queue_server.core import DivisionState, Status
 from queue_server.core import events as e
 from queue_server.core.settings import Office
 
-PUBLIC, STAFF = "public", "staff"
+#: Audiences: lobby screens that show calls, kiosks, and staff.
+PUBLIC, KIOSK, STAFF = "public", "kiosk", "staff"
+AUDIENCES = (PUBLIC, KIOSK, STAFF)
 
 #: Public view of each event type: the fields the lobby may see (None: not shown).
 _PUBLIC_FIELDS: dict[str, tuple[str, ...] | None] = {
@@ -65,8 +67,26 @@ QUEUE_EVENTS = frozenset(
 )
 
 
+#: What a kiosk needs of the events: whether the division and its counters are open.
+#: Waiting counts and estimates reach it in ``queues`` summaries; calls do not concern it.
+_KIOSK_EVENTS = frozenset(
+    {
+        "day_opened",
+        "day_closed",
+        "counter_opened",
+        "counter_closed",
+        "counter_paused",
+        "counter_resumed",
+        "hours_exception_set",
+        "hours_exception_cleared",
+    }
+)
+
+
 def audience(role: str) -> str:
-    return STAFF if role in ("clerk", "admin") else PUBLIC
+    if role in ("clerk", "admin"):
+        return STAFF
+    return KIOSK if role == "kiosk" else PUBLIC
 
 
 def event_view(event: e.Event, who: str) -> dict[str, Any] | None:
@@ -75,7 +95,7 @@ def event_view(event: e.Event, who: str) -> dict[str, Any] | None:
     if who == STAFF:
         return data
     keep = _PUBLIC_FIELDS[event.type]
-    if keep is None:
+    if keep is None or (who == KIOSK and event.type not in _KIOSK_EVENTS):
         return None
     return {"type": event.type, "at": event.at, **{k: data[k] for k in keep}}
 

@@ -55,6 +55,9 @@ async def serve(
             ping_interval=settings.ping_interval,
             ping_timeout=settings.ping_timeout,
             server_header="Rinda",
+            # Messages are small JSON: compressing each one for each connection costs
+            # more CPU and memory than it saves on a lobby network.
+            compression=None,
         ) as ws_server:
             port = ws_server.sockets[0].getsockname()[1]
             scheme = "wss" if settings.certfile else "ws"

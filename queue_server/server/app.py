@@ -14,6 +14,7 @@ import json
 import logging
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,6 +97,7 @@ class QueueServer:
         self.subscribers: dict[str, dict[ServerConnection, Session]] = {}
         self._dirty: set[str] = set()
         self._closing: set[asyncio.Task[None]] = set()
+        self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rinda-scrypt")
         self._generation = accounts.generation()
         self.now = Clock(settings.clock_start_ms)
 
@@ -201,8 +203,10 @@ class QueueServer:
             role, actor, account = device.kind, device.id, device
         elif f["user"] is not None and f["password"] is not None:
             check = self.accounts.password_check(f["user"])
-            # scrypt takes tens of milliseconds: in a thread, the lobby never waits.
-            user = await asyncio.to_thread(check.verify, f["password"])
+            # scrypt takes tens of milliseconds and 16 MiB: in one worker thread, so the
+            # lobby never waits and simultaneous logins do not multiply the memory.
+            loop = asyncio.get_running_loop()
+            user = await loop.run_in_executor(self._hashing, check.verify, f["password"])
             if user is None:
                 raise self._failed(source, request)
             if "*" not in user.divisions and division not in user.divisions:
@@ -419,7 +423,7 @@ class QueueServer:
         listeners = self.subscribers.get(division)
         if not listeners:
             return
-        groups: dict[str, list[ServerConnection]] = {views.PUBLIC: [], views.STAFF: []}
+        groups: dict[str, list[ServerConnection]] = {who: [] for who in views.AUDIENCES}
         limit = self.settings.max_backlog
         for ws, session in list(listeners.items()):
             transport = ws.transport

@@ -40,6 +40,18 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("--cert", type=Path, help="TLS certificate (PEM): serve wss and https")
     parser.add_argument("--key", type=Path, help="TLS private key (PEM)")
     parser.add_argument(
+        "--rate",
+        type=float,
+        default=ServerSettings.rate,
+        help="requests per second one connection may send on average (default %(default)s)",
+    )
+    parser.add_argument(
+        "--burst",
+        type=int,
+        default=ServerSettings.burst,
+        help="requests one connection may send at once (default %(default)s)",
+    )
+    parser.add_argument(
         "--clock-start",
         type=_instant,
         metavar="YYYY-MM-DDTHH:MM",
@@ -75,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
         certfile=args.cert,
         keyfile=args.key,
         clock_start_ms=args.clock_start,
+        rate=args.rate,
+        burst=args.burst,
     )
 
     def ready(port: int) -> None:
