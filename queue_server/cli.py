@@ -18,8 +18,9 @@ from pathlib import Path
 
 from queue_server.accounts import AccountError
 from queue_server.accounts import cli as accounts_cli
-from queue_server.config import ConfigError, load_office
+from queue_server.config import ConfigError
 from queue_server.config.calendar import public_holidays
+from queue_server.config.options import add_config_option, office_from
 from queue_server.server import cli as server_cli
 from queue_server.simulate import cli as simulate_cli
 from queue_server.store import Store, StoreError
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backup.add_argument("db", type=Path, help="the database file")
     backup.add_argument("dest", type=Path, help="where to write the copy")
-    _config_option(backup)
+    add_config_option(backup)
     backup.set_defaults(handler=run_backup)
 
     purge = commands.add_parser(
@@ -55,23 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     purge.add_argument("db", type=Path, help="the database file")
     purge.add_argument("--days", type=int, default=90, help="retention in days (default 90)")
-    _config_option(purge)
+    add_config_option(purge)
     purge.set_defaults(handler=run_purge)
     accounts_cli.add_parsers(commands)
     return parser
 
 
-def _config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        nargs="+",
-        metavar="FILE",
-        help="configuration files (default: the shipped OCMA configuration)",
-    )
-
-
 def _open_store(args: argparse.Namespace) -> Store:
-    return Store.open(args.db, load_office(*(args.config or ())), public_holidays())
+    return Store.open(args.db, office_from(args), public_holidays())
 
 
 def run_backup(args: argparse.Namespace) -> int:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.config import load_office
+from queue_server.config.options import add_config_option, office_from
 
 from .accounts import Accounts, Device, User
 from .errors import AccountError
@@ -49,7 +49,7 @@ def _add_device_parser(subparsers: Any) -> None:
     add.add_argument("--division", required=True, help="the division id, e.g. riga-1")
     add.add_argument("--kind", required=True, help=f"one of: {', '.join(KINDS)}")
     add.add_argument("--name", required=True, help='what admins call it, e.g. "Kiosk 1"')
-    _config_option(add)
+    add_config_option(add)
     add.set_defaults(handler=run_device_add)
 
     listing = actions.add_parser(
@@ -58,7 +58,7 @@ def _add_device_parser(subparsers: Any) -> None:
         description="List every device, revoked ones too. Tokens are never shown.",
     )
     _db_argument(listing)
-    _config_option(listing)
+    add_config_option(listing)
     listing.set_defaults(handler=run_device_list)
 
     revoke = actions.add_parser(
@@ -71,7 +71,7 @@ def _add_device_parser(subparsers: Any) -> None:
     )
     _db_argument(revoke)
     revoke.add_argument("id", help="the device id, e.g. d3 (see `device list`)")
-    _config_option(revoke)
+    add_config_option(revoke)
     revoke.set_defaults(handler=run_device_revoke)
 
 
@@ -105,7 +105,7 @@ def _add_user_parser(subparsers: Any) -> None:
         "--all-divisions", action="store_true", help="every division, present and future"
     )
     _password_stdin_option(add)
-    _config_option(add)
+    add_config_option(add)
     add.set_defaults(handler=run_user_add)
 
     listing = actions.add_parser(
@@ -114,7 +114,7 @@ def _add_user_parser(subparsers: Any) -> None:
         description="List every account, disabled ones too. Passwords are never shown.",
     )
     _db_argument(listing)
-    _config_option(listing)
+    add_config_option(listing)
     listing.set_defaults(handler=run_user_list)
 
     disable = actions.add_parser(
@@ -127,7 +127,7 @@ def _add_user_parser(subparsers: Any) -> None:
     )
     _db_argument(disable)
     disable.add_argument("username")
-    _config_option(disable)
+    add_config_option(disable)
     disable.set_defaults(handler=run_user_disable)
 
     passwd = actions.add_parser(
@@ -141,7 +141,7 @@ def _add_user_parser(subparsers: Any) -> None:
     _db_argument(passwd)
     passwd.add_argument("username")
     _password_stdin_option(passwd)
-    _config_option(passwd)
+    add_config_option(passwd)
     passwd.set_defaults(handler=run_user_passwd)
 
 
@@ -149,15 +149,6 @@ def _db_argument(parser: argparse.ArgumentParser, *, creates: bool = False) -> N
     more = " (created if missing)" if creates else ""
     parser.add_argument("db", type=Path, help=f"the database file{more}")
     parser.set_defaults(creates=creates)
-
-
-def _config_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--config",
-        nargs="+",
-        metavar="FILE",
-        help="configuration files (default: the shipped OCMA configuration)",
-    )
 
 
 def _password_stdin_option(parser: argparse.ArgumentParser) -> None:
@@ -266,7 +257,7 @@ def _open(args: argparse.Namespace) -> Accounts:
     """``Accounts`` on the file the arguments name, checking divisions against their office."""
     if not args.creates and not args.db.exists():
         raise AccountError(f"{args.db} does not exist: name the server's database file.")
-    return Accounts.open(args.db, load_office(*(args.config or ())))
+    return Accounts.open(args.db, office_from(args))
 
 
 def _now() -> int:

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from queue_server.config import load_office
 from queue_server.config.calendar import public_holidays
+from queue_server.config.options import add_config_option, office_from
 
 from . import logs, serve
 from .settings import ServerSettings
@@ -31,7 +31,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--db", type=Path, default=Path("var/rinda.sqlite"), help="the SQLite file (created)"
     )
-    parser.add_argument("--config", nargs="+", metavar="FILE", help="configuration files")
+    add_config_option(parser)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument(
         "--lobby", action="store_true", help=f"listen on the lobby network ({LOBBY_HOST})"
@@ -78,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     if (args.cert is None) != (args.key is None):
         raise SystemExit("rinda-server serve: give both --cert and --key, or neither.")
     logs.setup()
-    office = load_office(*(args.config or ()))
+    office = office_from(args)
     args.db.parent.mkdir(parents=True, exist_ok=True)
     settings = ServerSettings(
         db=args.db,

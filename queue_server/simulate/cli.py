@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
+from queue_server.config.options import add_config_option, office_from
 from queue_server.core.hours import SEARCH_DAYS, Holidays, ReceptionHours
 from queue_server.core.settings import Office
 
@@ -58,12 +59,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--seed", type=int, default=1, help="random seed (default: %(default)s)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object")
-    parser.add_argument(
-        "--config",
-        nargs="+",
-        metavar="FILE",
-        help="configuration files, later over earlier (default: the shipped configuration)",
-    )
+    add_config_option(parser)
     parser.add_argument(
         "--db",
         metavar="PATH",
@@ -89,10 +85,10 @@ def main_simulate(argv: Sequence[str] | None = None) -> int:
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     """Run ``simulate`` with parsed options; prints the report; returns the exit status."""
     out = out or sys.stdout
-    from queue_server.config import ConfigError, load_office
+    from queue_server.config import ConfigError
 
     try:
-        office = load_office(*(args.config or ()))
+        office = office_from(args)
     except ConfigError as exc:
         print(f"rinda-server simulate: {exc}", file=sys.stderr)
         return 2
