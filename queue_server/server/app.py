@@ -179,7 +179,11 @@ class QueueServer:
             except DomainError as error:
                 await self._send_error(ws, request.id, error.code, error.message, error.details)
                 continue
-            await self._welcome(ws, session, request)
+            try:
+                await self._welcome(ws, session, request)
+            except ConnectionClosed:
+                self.subscribers.get(session.division, {}).pop(ws, None)
+                return None
             return session
 
     async def _authenticate(self, request: Request, source: str) -> Session:
