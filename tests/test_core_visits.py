@@ -16,6 +16,7 @@ from queue_server.core.commands import (
     NoShow,
     OpenCounter,
     PauseCounter,
+    RateVisit,
     Recall,
     ResumeCounter,
     ReturnVisit,
@@ -393,3 +394,21 @@ def test_a_command_on_a_new_day_without_its_tick_is_refused(lobby):
     with pytest.raises(DomainError) as caught:
         lobby.handle(CallNext("1"), at("2026-12-01 09:00"))
     assert caught.value.code == "stale_day"
+
+
+# ----------------------------------------------------------------- rating
+
+
+def test_a_finished_visit_is_rated_once_with_known_tags(lobby):
+    number = issue(lobby, "passport")
+    refused(lobby, RateVisit(number, 5), T0, "not_finished")
+    lobby.execute(CallNext("1"), T0)
+    lobby.execute(Finish("1"), T0 + MIN)
+    refused(lobby, RateVisit(number, 6), T0 + MIN, "invalid_rating")
+    refused(lobby, RateVisit(number, 4, ("tasty",)), T0 + MIN, "invalid_rating")
+    refused(lobby, RateVisit(number, 4, ("quick", "quick")), T0 + MIN, "invalid_rating")
+    refused(lobby, RateVisit("A999", 4), T0 + MIN, "unknown_visit")
+    (rated,) = lobby.execute(RateVisit(number, 4, ("polite", "long_wait")), T0 + 2 * MIN)
+    assert (rated.stars, rated.tags) == (4, ("polite", "long_wait"))
+    assert lobby.visit(number).rating == 4
+    refused(lobby, RateVisit(number, 1), T0 + 3 * MIN, "already_rated")

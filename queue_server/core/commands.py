@@ -47,6 +47,15 @@ class CancelVisit:
 
 
 @dataclass(frozen=True, slots=True)
+class RateVisit:
+    """A visitor rates their finished visit: 1-5 stars and optional tags."""
+
+    number: str
+    stars: int
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class OpenCounter:
     counter: str
     clerk: str
@@ -172,6 +181,7 @@ Command = (
     | CheckIn
     | ReturnVisit
     | CancelVisit
+    | RateVisit
     | OpenCounter
     | CloseCounter
     | PauseCounter

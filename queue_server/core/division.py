@@ -24,7 +24,7 @@ from .estimate import Busy, forecast
 from .hours import Holidays, ReceptionHours
 from .ordering import OrderKey, order_key
 from .settings import Counter, HoursException, Office, Span
-from .visit import FINAL, Status, Step, Visit, check_move
+from .visit import FINAL, RATING_TAGS, Status, Step, Visit, check_move
 
 #: Outcomes a clerk may give a step, besides a transfer.
 OUTCOMES = ("served", "refused", "referred", "behaviour")
@@ -378,6 +378,17 @@ class DivisionState:
                 "The ticket was missed too long ago; take a new one.",
                 missed_at=visit.missed_at,
             )
+
+    def _rate(self, cmd: c.RateVisit, now: int) -> list[e.Event]:
+        visit = self.visit(cmd.number)
+        if visit.status is not Status.DONE:
+            raise refuse("not_finished", "Only a finished visit can be rated.", number=cmd.number)
+        if visit.rating is not None:
+            raise refuse("already_rated", "This visit has already been rated. Thank you!")
+        unknown = [t for t in cmd.tags if t not in RATING_TAGS]
+        if not 1 <= cmd.stars <= 5 or unknown or len(set(cmd.tags)) != len(cmd.tags):
+            raise refuse("invalid_rating", "Give 1 to 5 stars and known tags.", tags=unknown)
+        return [e.VisitRated(at=now, number=visit.number, stars=cmd.stars, tags=tuple(cmd.tags))]
 
     def _cancel_visit(self, cmd: c.CancelVisit, now: int) -> list[e.Event]:
         visit = self.visit(cmd.number)
@@ -800,6 +811,12 @@ class DivisionState:
         visit.step.outcome = "cancelled"
         self._changed(visit, None, None, ev.at, None)
 
+    def _on_rated(self, ev: e.VisitRated) -> None:
+        visit = self.visits[ev.number]
+        visit.rating = ev.stars
+        visit.rating_tags = ev.tags
+        visit.version += 1
+
     def _on_started(self, ev: e.ServiceStarted) -> None:
         visit = self.visits[ev.number]
         visit.status = Status.SERVING
@@ -974,6 +991,7 @@ _HANDLERS: dict[type, Callable[[DivisionState, Any, int], list[e.Event]]] = {
     c.CheckIn: DivisionState._check_in,
     c.ReturnVisit: DivisionState._return,
     c.CancelVisit: DivisionState._cancel_visit,
+    c.RateVisit: DivisionState._rate,
     c.OpenCounter: DivisionState._open_counter,
     c.CloseCounter: DivisionState._close_counter,
     c.PauseCounter: DivisionState._pause_counter,
@@ -1002,6 +1020,7 @@ _APPLIERS: dict[type, Callable[[DivisionState, Any], None]] = {
     e.VisitMissed: DivisionState._on_missed,
     e.VisitReturned: DivisionState._on_returned,
     e.VisitCancelled: DivisionState._on_cancelled,
+    e.VisitRated: DivisionState._on_rated,
     e.ServiceStarted: DivisionState._on_started,
     e.StepFinished: DivisionState._on_finished,
     e.VisitTransferred: DivisionState._on_transferred,

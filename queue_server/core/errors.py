@@ -69,6 +69,9 @@ CODES: dict[str, str] = {
     "slot_full": "The time slot is fully booked.",
     "slot_invalid": "The time slot is in the past, outside reception hours, or off the grid.",
     "invalid_hours": "Reception hours must open before they close.",
+    "not_finished": "Only a finished visit can be rated.",
+    "already_rated": "The visit has already been rated.",
+    "invalid_rating": "A rating is 1 to 5 stars with known tags.",
 }
 
 

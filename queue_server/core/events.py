@@ -92,6 +92,16 @@ class VisitCancelled(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class VisitRated(Event):
+    """The visitor's rating of a finished visit: stars and tags, nothing personal."""
+
+    type: ClassVar[str] = "visit_rated"
+    number: str
+    stars: int
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceStarted(Event):
     type: ClassVar[str] = "service_started"
     number: str
@@ -204,6 +214,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VisitMissed,
         VisitReturned,
         VisitCancelled,
+        VisitRated,
         ServiceStarted,
         StepFinished,
         VisitTransferred,

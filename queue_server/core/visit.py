@@ -47,6 +47,18 @@ TRANSITIONS: dict[tuple[Status, str], tuple[Status, ...]] = {
     (Status.NO_SHOW, "return"): (Status.WAITING,),
 }
 
+#: What a visitor may say about a visit besides stars: what was good, what was not.
+RATING_TAGS: tuple[str, ...] = (
+    "polite",
+    "quick",
+    "clear",
+    "solved",
+    "long_wait",
+    "impolite",
+    "unclear",
+    "not_solved",
+)
+
 ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(action for _, action in TRANSITIONS))
 
 
@@ -111,6 +123,9 @@ class Visit:
     #: Bumped on every change: an undo checks that nothing happened since.
     version: int = 0
     closed_at: int | None = None
+    #: The visitor's rating: 1-5 stars and tags (``RATING_TAGS``), once.
+    rating: int | None = None
+    rating_tags: tuple[str, ...] = ()
 
     @property
     def step(self) -> Step:
@@ -130,6 +145,7 @@ class Visit:
     def to_dict(self) -> dict[str, Any]:
         data = {name: getattr(self, name) for name in self.__slots__ if name != "steps"}
         data["status"] = self.status.value
+        data["rating_tags"] = list(self.rating_tags)
         data["steps"] = [{name: getattr(s, name) for name in Step.__slots__} for s in self.steps]
         return data
 
@@ -138,4 +154,5 @@ class Visit:
         values = dict(data)
         values["steps"] = [Step(**s) for s in data["steps"]]
         values["status"] = Status(data["status"])
+        values["rating_tags"] = tuple(data.get("rating_tags", ()))
         return cls(**values)

@@ -71,6 +71,11 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "minute": (_integer(0, 24 * 60), "minutes after midnight (0-1440)"),
     "day": (lambda v: isinstance(v, str) and bool(_DAY.match(v)), "a date YYYY-MM-DD"),
     "role": (lambda v: v in ROLES, "one of kiosk, display, clerk, admin"),
+    "stars": (_integer(1, 5), "a whole number of stars from 1 to 5"),
+    "tags": (
+        lambda v: isinstance(v, list) and len(v) <= 8 and all(_ident(x) for x in v),
+        "a list of up to 8 identifiers",
+    ),
 }
 
 
@@ -124,6 +129,14 @@ REQUESTS: dict[str, RequestType] = {
             lang="lang?",
         ),
         _req("check_in", {KIOSK}, "check in a booked visit", key="id", code="id", lang="lang?"),
+        _req(
+            "rate",
+            {KIOSK},
+            "rate a finished visit of today: 1-5 stars and optional tags",
+            number="number",
+            stars="stars",
+            tags="tags?",
+        ),
         _req("return_visit", {KIOSK, CLERK}, "a missed ticket comes back once", number="number"),
         _req("open", {CLERK}, "open the clerk's counter"),
         _req("close", {CLERK}, "close the clerk's counter"),

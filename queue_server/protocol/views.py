@@ -29,6 +29,7 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...] | None] = {
     "visit_missed": ("number", "counter"),
     "visit_returned": ("number",),
     "visit_cancelled": ("number",),
+    "visit_rated": None,
     "service_started": ("number", "counter"),
     "step_finished": ("number", "counter"),
     "visit_transferred": ("number", "counter", "service", "to_counter"),

@@ -33,6 +33,8 @@ COLUMNS: tuple[str, ...] = (
     "estimate",
     "past_closing",
     "returned",
+    "rating",
+    "rating_tags",
 )
 KEY = ("division", "day", "number", "step")
 
@@ -77,6 +79,8 @@ def step_rows(division: str, day: str, visit: Visit) -> list[StepRow]:
             visit.estimate,
             int(visit.past_closing),
             int(visit.returned),
+            visit.rating,
+            ",".join(visit.rating_tags) or None,
         )
         for index, step in enumerate(visit.steps)
     ]

@@ -187,3 +187,10 @@ def prepare(db: Database, synchronous: str) -> None:
             "upgrade this program before opening it."
         )
     MIGRATIONS.apply(db)
+
+
+@migration
+def visit_ratings(db: Database) -> None:
+    # A visit's rating stands on every row of the visit: count step 0 per visit.
+    db.execute("ALTER TABLE visit_steps ADD COLUMN rating INTEGER")
+    db.execute("ALTER TABLE visit_steps ADD COLUMN rating_tags TEXT")
