@@ -45,6 +45,8 @@ SAMPLES: dict[str, Any] = {
     "minute": 600,
     "day": FENCE_DAY,
     "role": "kiosk",
+    "stars": 3,
+    "tags": ["quick"],
 }
 
 

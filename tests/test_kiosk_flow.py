@@ -903,7 +903,8 @@ def test_rating_a_finished_visit_takes_a_number_stars_and_tags(server: ServerPro
     [
         (RequestFailed("unknown_visit", "No visit P404 today."), "kiosk.rating.unknown_number"),
         (ConnectionLost("gone"), "kiosk.problem.away"),
-        (RequestFailed("not_finished", "The visit is still waiting."), "kiosk.problem.general"),
+        (RequestFailed("not_finished", "The visit is still waiting."), "error.not_finished"),
+        (RequestFailed("made_up_code", "Something new."), "kiosk.problem.general"),
     ],
 )
 def test_a_rating_the_server_refuses_is_explained_and_kept(

@@ -43,6 +43,8 @@ WRONG: dict[str, list[Any]] = {
     "minute": ["600", -1, 24 * 60 + 1, True],
     "day": ["30.11.2026", 20261130, "2026-1-1"],
     "role": ["root", 1],
+    "stars": [0, 6, "5", 4.5, True],
+    "tags": ["quick", [5], ["quick"] * 9],
 }
 
 
