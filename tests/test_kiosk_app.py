@@ -1,0 +1,277 @@
+"""The kiosk app (kiosk/app.py) in a real offscreen Kivy window, against a real server
+and the fake network printer: a visitor's taps, from the language to the ticket.
+
+One window, one server and one printer serve the whole module (Kivy opens one window
+per process). The tests drive the asyncio loop themselves: the app runs as a task
+(``KioskApp.serve``: ``async_run`` beside the server connection) and each test runs
+its taps in the same loop, waiting for the screen it expects with a bounded timeout.
+Taps are real touches (``UnitTestTouch``) at the widget's place on the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Coroutine, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_HOME", str(ROOT / "var" / "kivy"))
+os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
+
+from kivy.config import Config  # noqa: E402
+
+Config.set("graphics", "width", "1080")
+Config.set("graphics", "height", "1920")
+
+from kivy.tests.common import UnitTestTouch  # noqa: E402
+from kivy.uix.scrollview import ScrollView  # noqa: E402
+from kivy.uix.widget import Widget  # noqa: E402
+
+from kiosk.accessibility import Rect  # noqa: E402
+from kiosk.app import KioskApp  # noqa: E402
+from kiosk.settings import KioskSettings  # noqa: E402
+from kiosk.ticket import render  # noqa: E402
+from kiosk.widgets import KioskButton, Tappable, TicketCard  # noqa: E402
+from queue_server.config import Catalog  # noqa: E402
+from tests.conftest import TIMEOUT, at  # noqa: E402
+from tests.conftest_server import admin, clerk, staff_view  # noqa: E402
+from tests.fake_printer import FakePrinter  # noqa: E402
+from tests.serverkit import CLOCK_START, DIVISION, ServerProcess  # noqa: E402
+
+
+@dataclass
+class Kiosk:
+    """The running app and what it talks to, with taps and waits for the tests."""
+
+    app: KioskApp
+    server: ServerProcess
+    printer: FakePrinter
+    loop: asyncio.AbstractEventLoop
+
+    def run(self, work: Coroutine[Any, Any, Any]) -> Any:
+        return self.loop.run_until_complete(work)
+
+    async def reach(self, screen: str, timeout: float = TIMEOUT) -> None:
+        """Wait until ``screen`` is shown (drawn, not only chosen by the flow)."""
+        deadline = time.monotonic() + timeout
+        while self.app.root is None or self.app.root.manager.current != screen:
+            assert time.monotonic() < deadline, (
+                f"the kiosk shows {self.app.flow.screen}, not {screen}"
+            )
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.2)  # one more frame: the layout settles
+
+    def visible(self) -> list[Widget]:
+        """Every widget of the frame as drawn now (the current screen only)."""
+        return [w for w in self.app.root.walk() if w.get_root_window() is not None]
+
+    def control(self, verb: str, *args: Any) -> Widget:
+        found = [
+            w
+            for w in self.visible()
+            if isinstance(w, Tappable) and w.verb == verb and tuple(w.args) == args
+        ]
+        assert found, f"no control {verb}{args} on {self.app.root.manager.current}"
+        return next((w for w in found if w.enabled), found[0])
+
+    async def tap(self, verb: str, *args: Any, timeout: float = TIMEOUT) -> None:
+        """Touch the control of ``verb`` (once it can be tapped) near its top edge."""
+        deadline = time.monotonic() + timeout
+        while not (widget := self.control(verb, *args)).enabled:
+            assert time.monotonic() < deadline, f"{verb} stayed disabled"
+            await asyncio.sleep(0.05)
+        x, y = widget.to_window(widget.center_x, widget.top - min(10, widget.height / 4))
+        touch = UnitTestTouch(x, y)
+        touch.touch_down()
+        await asyncio.sleep(0.05)
+        touch.touch_up()
+        await asyncio.sleep(0.35)  # a ScrollView hands a tap on after its touch ends
+
+    def ticket_number(self) -> str:
+        cards = [w for w in self.visible() if isinstance(w, TicketCard)]
+        assert cards, "no ticket on the screen"
+        return cards[0].number
+
+    def controls_out_of_reach(self) -> list[tuple[str, Rect]]:
+        """Every visible control not wholly in the reach zone, in the configured
+        screen's pixels (counted from the top)."""
+        settings = self.app.settings.screen
+        window = self.app.root.get_root_window()
+        scale = settings.height_px / window.height
+        found = []
+        for w in self.visible():
+            if not isinstance(w, Tappable) or not w.verb or w.height == 0:
+                continue
+            x, y = w.to_window(w.x, w.y)
+            low, high = y, y + w.height
+            view = next((a for a in ancestors(w) if isinstance(a, ScrollView)), None)
+            if view is not None:  # only the part the list shows can be touched
+                _, bottom = view.to_window(view.x, view.y)
+                low, high = max(low, bottom), min(high, bottom + view.height)
+            if high <= low:
+                continue  # scrolled out of sight
+            rect = Rect.from_bottom(
+                x * scale, low * scale, w.width * scale, (high - low) * scale, settings.height_px
+            )
+            if not settings.mounting.in_reach(rect):
+                found.append((w.verb, rect))
+        return found
+
+    def too_small(self) -> list[str]:
+        """Visible buttons smaller than 15 mm on the configured screen."""
+        settings = self.app.settings.screen
+        scale = settings.height_px / self.app.root.get_root_window().height
+        return [
+            f"{w.verb} {w.text!r}"
+            for w in self.visible()
+            if isinstance(w, KioskButton)
+            and w.height > 0
+            and not settings.geometry.target_ok(Rect(0, 0, w.width * scale, w.height * scale))
+        ]
+
+    async def visits(self) -> list[dict[str, Any]]:
+        async with admin(self.server) as boss:
+            return (await staff_view(boss))["state"]["visits"]
+
+
+def ancestors(widget: Widget) -> Iterator[Widget]:
+    """The widget's parents up to the window (whose parent is itself)."""
+    while widget.parent is not None and widget.parent is not widget:
+        widget = widget.parent
+        yield widget
+
+
+@pytest.fixture(scope="module")
+def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
+    folder = tmp_path_factory.mktemp("kiosk-app")
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    with ServerProcess(folder) as server, FakePrinter() as printer:
+
+        async def open_passport_counter() -> None:
+            async with clerk(server, "clerk1", "1") as desk:
+                await desk.request("open")
+
+        loop.run_until_complete(open_passport_counter())
+        settings = KioskSettings.from_mapping(
+            {
+                "server_url": server.url,
+                "division": DIVISION,
+                "device_token": server.devices["kiosk"],
+                "timeouts": {"retry": 0.1},
+                "printer": {"kind": "network", "host": printer.host, "port": printer.port},
+            }
+        )
+        # The kiosk's clock runs with the server's: from Monday 09:00.
+        started, epoch = time.time(), at(CLOCK_START.replace("T", " "))
+        app = KioskApp(
+            settings,
+            Catalog.load(),
+            clock=lambda: epoch + int((time.time() - started) * 1000),
+        )
+        running = loop.create_task(app.serve())
+        k = Kiosk(app, server, printer, loop)
+        try:
+            k.run(k.reach("start", timeout=3 * TIMEOUT))
+            yield k
+        finally:
+            app.stop()
+            loop.run_until_complete(asyncio.wait_for(running, TIMEOUT))
+            loop.close()
+            asyncio.set_event_loop(None)
+
+
+async def whole_visit(k: Kiosk, lang: str) -> str:
+    """Language, passport, no priority, confirm, print: the number on the screen."""
+    await k.tap("choose_language", lang)
+    await k.reach("services")
+    await k.tap("toggle_service", "passport")
+    await k.tap("go_next")
+    await k.reach("priority")
+    await k.tap("confirm")
+    await k.reach("confirm")
+    await k.tap("print")
+    await k.reach("done")
+    return k.ticket_number()
+
+
+def check_ticket(k: Kiosk, number: str, lang: str) -> None:
+    """The server issued ``number`` in ``lang``, and the printer received exactly that
+    ticket, laid out in ``lang``, with the number in it."""
+    visits = k.run(k.visits())
+    assert (visits[-1]["number"], visits[-1]["lang"]) == (number, lang)
+    ticket, lobby = k.app.flow.session.ticket, k.app.flow.lobby
+    assert ticket is not None and lobby is not None and ticket["number"] == number
+    rendered = render(ticket, lobby.division, lang, k.app.printer.ticket_settings(), k.app.catalog)
+    assert k.printer.jobs[-1] == rendered.data
+    assert number.encode("ascii") in rendered.data
+    name = lobby.service("passport")["name"][lang]
+    assert name.split()[0] in "\n".join(rendered.lines)
+
+
+def test_a_visit_in_latvian_prints_the_number_the_server_issued(kiosk: Kiosk) -> None:
+    async def visit() -> str:
+        await kiosk.reach("start")
+        assert not kiosk.too_small()
+        number = await whole_visit(kiosk, "lv")
+        assert not kiosk.too_small()
+        return number
+
+    number = kiosk.run(visit())
+    assert number.startswith("P")
+    check_ticket(kiosk, number, "lv")
+    kiosk.run(kiosk.tap("go_home"))
+    kiosk.run(kiosk.reach("start"))
+
+
+def test_the_accessible_mode_keeps_every_control_in_reach_through_a_visit(kiosk: Kiosk) -> None:
+    async def visit() -> str:
+        await kiosk.reach("start")
+        await kiosk.tap("toggle_accessible")
+        assert kiosk.app.accessible and kiosk.app.reach_top > 0
+        assert kiosk.controls_out_of_reach() == []
+        await kiosk.tap("choose_language", "en")
+        await kiosk.reach("services")
+        assert kiosk.controls_out_of_reach() == []
+        await kiosk.tap("toggle_service", "passport")
+        await kiosk.tap("go_next")
+        await kiosk.reach("priority")
+        assert kiosk.controls_out_of_reach() == []
+        await kiosk.tap("confirm")
+        await kiosk.reach("confirm")
+        assert kiosk.controls_out_of_reach() == []
+        await kiosk.tap("print")
+        await kiosk.reach("done")
+        assert kiosk.controls_out_of_reach() == []
+        assert not kiosk.too_small()
+        return kiosk.ticket_number()
+
+    number = kiosk.run(visit())
+    check_ticket(kiosk, number, "en")
+    assert kiosk.app.spoken, "the accessible mode reads each new screen aloud"
+    kiosk.run(kiosk.tap("go_home"))
+    kiosk.run(kiosk.reach("start"))
+    assert not kiosk.app.accessible  # the next visitor starts in the standard mode
+
+
+def test_a_visit_in_ukrainian_shows_and_prints_in_ukrainian(kiosk: Kiosk) -> None:
+    async def visit() -> tuple[str, str]:
+        await kiosk.reach("start")
+        number = await whole_visit(kiosk, "uk")
+        heading = kiosk.app.root.manager.current_screen.heading
+        return number, heading
+
+    number, heading = kiosk.run(visit())
+    assert heading == kiosk.app.catalog.text("uk", "kiosk.done.title")
+    check_ticket(kiosk, number, "uk")
+    kiosk.run(kiosk.tap("go_home"))
+    kiosk.run(kiosk.reach("start"))
