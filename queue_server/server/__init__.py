@@ -41,6 +41,7 @@ async def serve(
     store = Store.open(settings.db, office, holidays)
     try:
         server = QueueServer(settings, office, store, Accounts(store.db, office))
+        server.open_days()
         stop = asyncio.get_running_loop().create_future()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

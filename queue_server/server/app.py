@@ -479,6 +479,13 @@ class QueueServer:
 
     # ----------------------------------------------------------------- timers
 
+    def open_days(self) -> None:
+        """Before listening: every division's day is open, so the first minutes of a
+        running server commit nothing that no client asked for."""
+        now = self.now()
+        for division in self.office.divisions:
+            self.store.tick(division, now)
+
     async def run_timers(self) -> None:
         """Every tick: open a new day where it began; cut off revoked credentials;
         send the queue summaries of divisions that changed."""
