@@ -148,6 +148,8 @@ class KioskApp(App):
         self._shown: View | None = None
         self._connected: bool | None = None
         self._refreshing = False
+        self._reported_printer: str | None = None
+        self._reporting = False
         self._tasks: set[asyncio.Future[Any]] = set()
         self._ticker: Any = None
         self._stopped = False
@@ -209,13 +211,28 @@ class KioskApp(App):
             self._connected = connected
             if connected:
                 self.flow.server_back()
+                self._reported_printer = None  # a new connection hears it again
             else:
                 self.flow.server_away()
         self.flow.tick()
+        self._report_printer(connected)
         if self.flow.needs_refresh and not self._refreshing:
             self._refreshing = True
             self._spawn(self.flow.refresh(), lambda: setattr(self, "_refreshing", False))
         self.render()
+
+    def _report_printer(self, connected: bool) -> None:
+        """Tell the server when the printer's status changes, so the admin sees it."""
+        status = self.flow.printer_status
+        if not connected or status == self._reported_printer or self._reporting:
+            return
+        self._reporting = True
+
+        async def report() -> None:
+            await self.client.request("printer_status", status=status)
+            self._reported_printer = status
+
+        self._spawn(report(), lambda: setattr(self, "_reporting", False))
 
     # ------------------------------------------------------------------ taps
 

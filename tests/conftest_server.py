@@ -46,6 +46,7 @@ SAMPLES: dict[str, Any] = {
     "day": FENCE_DAY,
     "role": "kiosk",
     "stars": 3,
+    "printer": "ok",
     "tags": ["quick"],
 }
 

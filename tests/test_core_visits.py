@@ -18,6 +18,7 @@ from queue_server.core.commands import (
     PauseCounter,
     RateVisit,
     Recall,
+    ReportPrinter,
     ResumeCounter,
     ReturnVisit,
     StartService,
@@ -412,3 +413,12 @@ def test_a_finished_visit_is_rated_once_with_known_tags(lobby):
     assert (rated.stars, rated.tags) == (4, ("polite", "long_wait"))
     assert lobby.visit(number).rating == 4
     refused(lobby, RateVisit(number, 1), T0 + 3 * MIN, "already_rated")
+
+
+def test_a_printer_status_is_recorded_when_it_changes_and_kept_across_days(lobby):
+    (reported,) = lobby.execute(ReportPrinter("d1", "paper_out"), T0)
+    assert (reported.device, reported.status) == ("d1", "paper_out")
+    assert lobby.execute(ReportPrinter("d1", "paper_out"), T0 + MIN) == []
+    refused(lobby, ReportPrinter("d1", "on fire"), T0, "unknown_printer_status")
+    lobby.execute(OpenCounter("1", "c"), at("2026-12-01 09:00"))
+    assert lobby.printers == {"d1": "paper_out"}

@@ -44,6 +44,7 @@ WRONG: dict[str, list[Any]] = {
     "day": ["30.11.2026", 20261130, "2026-1-1"],
     "role": ["root", 1],
     "stars": [0, 6, "5", 4.5, True],
+    "printer": ["on fire", "", 1],
     "tags": ["quick", [5], ["quick"] * 9],
 }
 

@@ -75,3 +75,32 @@ async def _until(client: RindaClient, kind: str) -> list[dict]:
         found.append(message)
         if message["event"]["type"] == kind:
             return found
+
+
+def test_a_printer_fault_reaches_staff_and_not_the_lobby(tmp_path):
+    with ServerProcess(tmp_path) as server:
+
+        async def fault() -> tuple[list[dict], list[dict], dict]:
+            kiosk = RindaClient(server.url, division="riga-1", token=server.devices["kiosk"])
+            display = RindaClient(server.url, division="riga-1", token=server.devices["display"])
+            admin = RindaClient(
+                server.url, division="riga-1", user="admin1", password=server.passwords["admin1"]
+            )
+            async with kiosk, display, admin:
+                first = await kiosk.request("printer_status", status="paper_out")
+                again = await kiosk.request("printer_status", status="paper_out")
+                assert len(first["seq"]) == 1 and again["seq"] == []
+                with pytest.raises(RequestFailed) as wrong:
+                    await display.request("printer_status", status="ok")
+                assert wrong.value.code == "forbidden"
+                await admin.request("set_hours_exception", day="2027-06-01")  # a fence
+                staff = await _until(admin, "hours_exception_set")
+                public = await _until(display, "hours_exception_set")
+                snapshot = (await admin.request("snapshot"))["snapshot"]
+                return staff, public, snapshot
+
+        staff, public, snapshot = asyncio.run(fault())
+    reported = [m["event"] for m in staff if m["event"]["type"] == "printer_reported"]
+    assert [(r["device"], r["status"]) for r in reported] == [("d1", "paper_out")]
+    assert not [m for m in public if m["event"]["type"] == "printer_reported"]
+    assert snapshot["state"]["printers"] == {"d1": "paper_out"}

@@ -56,6 +56,14 @@ class RateVisit:
 
 
 @dataclass(frozen=True, slots=True)
+class ReportPrinter:
+    """A kiosk says how its printer is: ``ok``, ``offline``, ``paper_out`` or ``unknown``."""
+
+    device: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class OpenCounter:
     counter: str
     clerk: str
@@ -182,6 +190,7 @@ Command = (
     | ReturnVisit
     | CancelVisit
     | RateVisit
+    | ReportPrinter
     | OpenCounter
     | CloseCounter
     | PauseCounter

@@ -26,6 +26,9 @@ from .ordering import OrderKey, order_key
 from .settings import Counter, HoursException, Office, Span
 from .visit import FINAL, RATING_TAGS, Status, Step, Visit, check_move
 
+#: What a kiosk may say of its printer.
+PRINTER_STATUSES = ("ok", "offline", "paper_out", "unknown")
+
 #: Outcomes a clerk may give a step, besides a transfer.
 OUTCOMES = ("served", "refused", "referred", "behaviour")
 #: Outcomes whose duration teaches the estimate how long the service takes.
@@ -65,6 +68,8 @@ class DivisionState:
         self.counters = {k.id: CounterState(k.id) for k in self.division.counters}
         self.appointments: dict[str, Appointment] = {}
         self.exceptions: dict[str, HoursException] = {}
+        #: Each kiosk's printer status, by device id (kept across days).
+        self.printers: dict[str, str] = {}
         self.durations = LearnedDurations(
             {s: office.services[s].expected_ms for s in self.division.services},
             self.rules.learned_window,
@@ -389,6 +394,17 @@ class DivisionState:
         if not 1 <= cmd.stars <= 5 or unknown or len(set(cmd.tags)) != len(cmd.tags):
             raise refuse("invalid_rating", "Give 1 to 5 stars and known tags.", tags=unknown)
         return [e.VisitRated(at=now, number=visit.number, stars=cmd.stars, tags=tuple(cmd.tags))]
+
+    def _report_printer(self, cmd: c.ReportPrinter, now: int) -> list[e.Event]:
+        if cmd.status not in PRINTER_STATUSES:
+            raise refuse(
+                "unknown_printer_status",
+                f"A printer is one of {', '.join(PRINTER_STATUSES)}.",
+                status=cmd.status,
+            )
+        if self.printers.get(cmd.device) == cmd.status:
+            return []
+        return [e.PrinterReported(at=now, device=cmd.device, status=cmd.status)]
 
     def _cancel_visit(self, cmd: c.CancelVisit, now: int) -> list[e.Event]:
         visit = self.visit(cmd.number)
@@ -817,6 +833,9 @@ class DivisionState:
         visit.rating_tags = ev.tags
         visit.version += 1
 
+    def _on_printer(self, ev: e.PrinterReported) -> None:
+        self.printers[ev.device] = ev.status
+
     def _on_started(self, ev: e.ServiceStarted) -> None:
         visit = self.visits[ev.number]
         visit.status = Status.SERVING
@@ -954,6 +973,7 @@ class DivisionState:
                 for day, x in self.exceptions.items()
             ],
             "durations": self.durations.to_dict(),
+            "printers": dict(self.printers),
         }
 
     @classmethod
@@ -976,6 +996,7 @@ class DivisionState:
         for raw in data["exceptions"]:
             state._on_exception_set(e.HoursExceptionSet(at=0, **raw))
         state.durations.load(data["durations"])
+        state.printers = dict(data.get("printers", {}))
         return state
 
 
@@ -992,6 +1013,7 @@ _HANDLERS: dict[type, Callable[[DivisionState, Any, int], list[e.Event]]] = {
     c.ReturnVisit: DivisionState._return,
     c.CancelVisit: DivisionState._cancel_visit,
     c.RateVisit: DivisionState._rate,
+    c.ReportPrinter: DivisionState._report_printer,
     c.OpenCounter: DivisionState._open_counter,
     c.CloseCounter: DivisionState._close_counter,
     c.PauseCounter: DivisionState._pause_counter,
@@ -1021,6 +1043,7 @@ _APPLIERS: dict[type, Callable[[DivisionState, Any], None]] = {
     e.VisitReturned: DivisionState._on_returned,
     e.VisitCancelled: DivisionState._on_cancelled,
     e.VisitRated: DivisionState._on_rated,
+    e.PrinterReported: DivisionState._on_printer,
     e.ServiceStarted: DivisionState._on_started,
     e.StepFinished: DivisionState._on_finished,
     e.VisitTransferred: DivisionState._on_transferred,

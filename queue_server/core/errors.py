@@ -72,6 +72,7 @@ CODES: dict[str, str] = {
     "not_finished": "Only a finished visit can be rated.",
     "already_rated": "The visit has already been rated.",
     "invalid_rating": "A rating is 1 to 5 stars with known tags.",
+    "unknown_printer_status": "A printer is ok, offline, paper_out or unknown.",
 }
 
 

@@ -102,6 +102,15 @@ class VisitRated(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PrinterReported(Event):
+    """A kiosk's printer changed its status (only changes are recorded)."""
+
+    type: ClassVar[str] = "printer_reported"
+    device: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceStarted(Event):
     type: ClassVar[str] = "service_started"
     number: str
@@ -215,6 +224,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VisitReturned,
         VisitCancelled,
         VisitRated,
+        PrinterReported,
         ServiceStarted,
         StepFinished,
         VisitTransferred,

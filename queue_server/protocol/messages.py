@@ -72,6 +72,10 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "day": (lambda v: isinstance(v, str) and bool(_DAY.match(v)), "a date YYYY-MM-DD"),
     "role": (lambda v: v in ROLES, "one of kiosk, display, clerk, admin"),
     "stars": (_integer(1, 5), "a whole number of stars from 1 to 5"),
+    "printer": (
+        lambda v: v in ("ok", "offline", "paper_out", "unknown"),
+        "one of ok, offline, paper_out, unknown",
+    ),
     "tags": (
         lambda v: isinstance(v, list) and len(v) <= 8 and all(_ident(x) for x in v),
         "a list of up to 8 identifiers",
@@ -136,6 +140,12 @@ REQUESTS: dict[str, RequestType] = {
             number="number",
             stars="stars",
             tags="tags?",
+        ),
+        _req(
+            "printer_status",
+            {KIOSK},
+            "the kiosk's printer status, so that the admin sees a fault",
+            status="printer",
         ),
         _req("return_visit", {KIOSK, CLERK}, "a missed ticket comes back once", number="number"),
         _req("open", {CLERK}, "open the clerk's counter"),

@@ -30,6 +30,7 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...] | None] = {
     "visit_returned": ("number",),
     "visit_cancelled": ("number",),
     "visit_rated": None,
+    "printer_reported": None,
     "service_started": ("number", "counter"),
     "step_finished": ("number", "counter"),
     "visit_transferred": ("number", "counter", "service", "to_counter"),

@@ -50,6 +50,7 @@ _BUILD: dict[str, Callable[[dict[str, Any], Session], c.Command]] = {
     "issue": lambda f, s: c.Issue(f["key"], tuple(f["services"]), f["priority"], f["lang"] or "lv"),
     "check_in": lambda f, s: c.CheckIn(f["key"], f["code"], f["lang"] or "lv"),
     "return_visit": lambda f, s: c.ReturnVisit(f["number"]),
+    "printer_status": lambda f, s: c.ReportPrinter(s.actor, f["status"]),
     "rate": lambda f, s: c.RateVisit(f["number"], f["stars"], tuple(f["tags"] or ())),
     "open": lambda f, s: c.OpenCounter(_counter(s), s.actor),
     "close": lambda f, s: c.CloseCounter(_counter(s)),
