@@ -35,6 +35,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.core.audio import SoundLoader
 from kivy.core.text import DEFAULT_FONT, LabelBase
 from kivy.core.window import Window
 from kivy.factory import Factory
@@ -56,6 +57,7 @@ from kiosk.flow import KioskFlow
 from kiosk.printer import PrinterSettings, send_ticket
 from kiosk.printing import PrintTicket
 from kiosk.settings import KioskSettings
+from kiosk.speech import Speaker, SpeechError
 from kiosk.ticket import render
 from kiosk.view import Button, Item, View, Words, say
 from queue_server.client import ClientError, RindaClient
@@ -119,6 +121,7 @@ class KioskApp(App):
         clock: Callable[[], int] = epoch_ms,
         print_ticket: PrintTicket | None = None,
         speak: Callable[[list[str]], object] | None = None,
+        speech_cache: Path | None = None,
         tick_seconds: float = 0.2,
         **kwargs: Any,
     ) -> None:
@@ -135,6 +138,7 @@ class KioskApp(App):
         )
         self.spoken: list[list[str]] = []
         self._speak = speak
+        self.speech_cache = speech_cache
         self.flow = KioskFlow(
             settings,
             catalog,
@@ -149,6 +153,7 @@ class KioskApp(App):
         self._connected: bool | None = None
         self._refreshing = False
         self._reported_printer: str | None = None
+        self._audio_warned = False
         self._reporting = False
         self._tasks: set[asyncio.Future[Any]] = set()
         self._ticker: Any = None
@@ -285,6 +290,31 @@ class KioskApp(App):
         self.spoken.append(lines)
         if self._speak is not None:
             self._speak(lines)
+            return
+        self._spawn(self._say(lines, self.flow.view().lang))
+
+    async def _say(self, lines: list[str], lang: str) -> None:
+        """Speak the lines one after the other, at the visitor's volume."""
+        speaker = Speaker(self.speech_cache or Path(self.user_data_dir) / "speech")
+        try:
+            paths = await asyncio.to_thread(speaker.lines, lines, lang)
+        except SpeechError as error:
+            self._audio_problem(str(error))
+            return
+        gain = self.flow.volume_scale.gain(self.flow.volume_step)
+        for path in paths:
+            sound = SoundLoader.load(str(path))
+            if sound is None:
+                self._audio_problem("no audio output: speech is shown, not heard")
+                return
+            sound.volume = gain
+            sound.play()
+            await asyncio.sleep(sound.length or 0.0)
+
+    def _audio_problem(self, what: str) -> None:
+        if not self._audio_warned:
+            self._audio_warned = True
+            Logger.warning(f"Rinda: {what}")
 
     # ------------------------------------------------------------------ drawing
 

@@ -177,6 +177,7 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
             settings,
             Catalog.load(),
             clock=lambda: epoch + int((time.time() - started) * 1000),
+            speech_cache=folder / "speech",
         )
         running = loop.create_task(app.serve())
         k = Kiosk(app, server, printer, loop)
@@ -258,6 +259,8 @@ def test_the_accessible_mode_keeps_every_control_in_reach_through_a_visit(kiosk:
     number = kiosk.run(visit())
     check_ticket(kiosk, number, "en")
     assert kiosk.app.spoken, "the accessible mode reads each new screen aloud"
+    spoken_files = list(kiosk.app.speech_cache.glob("*.wav"))
+    assert spoken_files, "espeak-ng made the speech offline"
     kiosk.run(kiosk.tap("go_home"))
     kiosk.run(kiosk.reach("start"))
     assert not kiosk.app.accessible  # the next visitor starts in the standard mode
