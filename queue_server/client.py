@@ -61,6 +61,7 @@ class RindaClient:
         token: str | None = None,
         user: str | None = None,
         password: str | None = None,
+        session: str | None = None,
         counter: str | None = None,
         timeout: float = 10.0,
         reconnect: bool = True,
@@ -74,6 +75,7 @@ class RindaClient:
             ("token", token),
             ("user", user),
             ("password", password),
+            ("session", session),
             ("counter", counter),
         ):
             if value is not None:

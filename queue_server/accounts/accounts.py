@@ -364,6 +364,67 @@ class Accounts:
 
     # ---------------------------------------------------------------- sessions
 
+    def open_session(self, user: User, division: str, now: int, ttl_ms: int) -> tuple[str, int]:
+        """A login session for a console: a random token and when it expires.
+
+        The browser keeps the token instead of the password, so a reconnect needs no
+        password; only the token's SHA-256 is stored (it has 256 random bits: no salt
+        or slow hash is needed).
+        """
+        token = secrets.token_urlsafe(32)
+        expires = now + ttl_ms
+        with self._writing("open a session") as conn:
+            conn.execute(
+                "DELETE FROM login_sessions WHERE expires_at < ? OR ended_at IS NOT NULL",
+                (now - 86_400_000,),
+            )
+            conn.execute(
+                "INSERT INTO login_sessions (token_hash, user_id, division, created_at, "
+                "expires_at) VALUES (?, ?, ?, ?, ?)",
+                (hashing.hash_session_token(token), user.id, division, now, expires),
+            )
+        return token, expires
+
+    def verify_session(self, username: str, token: str, division: str, now: int) -> User | None:
+        """The account whose session this is, while it runs and the account is unchanged."""
+        if not isinstance(token, str) or len(token) > _TOKEN_MAX:
+            return None
+        row = self._conn.execute(
+            "SELECT user_id, division, created_at, expires_at, ended_at FROM login_sessions "
+            "WHERE token_hash = ?",
+            (hashing.hash_session_token(token),),
+        ).fetchone()
+        if row is None:
+            return None
+        user_id, opened_in, created_at, expires_at, ended_at = row
+        user = self.user_by_id(user_id)
+        if (
+            user is None
+            or ended_at is not None
+            or expires_at <= now
+            or opened_in != division
+            or user.username.casefold() != username.casefold()
+            or not user.active
+            or user.password_changed_at > created_at
+        ):
+            return None
+        return user
+
+    def session_expires(self, token: str) -> int | None:
+        row = self._conn.execute(
+            "SELECT expires_at FROM login_sessions WHERE token_hash = ? AND ended_at IS NULL",
+            (hashing.hash_session_token(token),),
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    def end_session(self, token: str, now: int) -> None:
+        """Log out: the token no longer opens anything."""
+        with self._writing("end a session") as conn:
+            conn.execute(
+                "UPDATE login_sessions SET ended_at = ? WHERE token_hash = ? AND ended_at IS NULL",
+                (now, hashing.hash_session_token(token)),
+            )
+
     def generation(self) -> int:
         """A number that changes with every change of a device or an account."""
         row = self._conn.execute("SELECT value FROM account_generation WHERE id = 1").fetchone()

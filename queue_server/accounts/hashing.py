@@ -72,3 +72,8 @@ def hash_token_secret(secret: str, salt: bytes) -> bytes:
 def same(a: bytes, b: bytes) -> bool:
     """Compare two digests in constant time."""
     return hmac.compare_digest(a, b)
+
+
+def hash_session_token(token: str) -> str:
+    """A console session's token as stored: SHA-256, hex (the token is 256 random bits)."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

@@ -64,6 +64,24 @@ class ReportPrinter:
 
 
 @dataclass(frozen=True, slots=True)
+class AlertManager:
+    """A clerk calls the manager silently (the seed: a manager or the police may be
+    needed); the alert stays open on the admin console until an admin answers it."""
+
+    counter: str
+    clerk: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerAlert:
+    """An admin has seen to a counter's alert."""
+
+    counter: str
+    admin: str
+
+
+@dataclass(frozen=True, slots=True)
 class OpenCounter:
     counter: str
     clerk: str

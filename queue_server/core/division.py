@@ -70,6 +70,8 @@ class DivisionState:
         self.exceptions: dict[str, HoursException] = {}
         #: Each kiosk's printer status, by device id (kept across days).
         self.printers: dict[str, str] = {}
+        #: Open silent alerts to the manager: counter -> (instant, clerk, note).
+        self.alerts: dict[str, tuple[int, str, str]] = {}
         self.durations = LearnedDurations(
             {s: office.services[s].expected_ms for s in self.division.services},
             self.rules.learned_window,
@@ -406,6 +408,18 @@ class DivisionState:
             return []
         return [e.PrinterReported(at=now, device=cmd.device, status=cmd.status)]
 
+    def _alert_manager(self, cmd: c.AlertManager, now: int) -> list[e.Event]:
+        self._counter(cmd.counter)
+        if cmd.counter in self.alerts:
+            return []  # already waiting for the manager: one alert is enough
+        return [e.ManagerAlerted(at=now, counter=cmd.counter, clerk=cmd.clerk, note=cmd.note)]
+
+    def _answer_alert(self, cmd: c.AnswerAlert, now: int) -> list[e.Event]:
+        self._counter(cmd.counter)
+        if cmd.counter not in self.alerts:
+            raise refuse("no_alert", f"Counter {cmd.counter} has no open alert.")
+        return [e.AlertAnswered(at=now, counter=cmd.counter, admin=cmd.admin)]
+
     def _cancel_visit(self, cmd: c.CancelVisit, now: int) -> list[e.Event]:
         visit = self.visit(cmd.number)
         check_move(visit.status, "cancel", visit.number)
@@ -698,6 +712,7 @@ class DivisionState:
         self._bound.clear()
         self._keys.clear()
         self.counters = {k.id: CounterState(k.id) for k in self.division.counters}
+        self.alerts.clear()
         self.appointments = {
             code: a
             for code, a in self.appointments.items()
@@ -835,6 +850,12 @@ class DivisionState:
 
     def _on_printer(self, ev: e.PrinterReported) -> None:
         self.printers[ev.device] = ev.status
+
+    def _on_alerted(self, ev: e.ManagerAlerted) -> None:
+        self.alerts[ev.counter] = (ev.at, ev.clerk, ev.note)
+
+    def _on_alert_answered(self, ev: e.AlertAnswered) -> None:
+        self.alerts.pop(ev.counter, None)
 
     def _on_started(self, ev: e.ServiceStarted) -> None:
         visit = self.visits[ev.number]
@@ -974,6 +995,10 @@ class DivisionState:
             ],
             "durations": self.durations.to_dict(),
             "printers": dict(self.printers),
+            "alerts": [
+                {"counter": k, "at": at, "clerk": clerk, "note": note}
+                for k, (at, clerk, note) in self.alerts.items()
+            ],
         }
 
     @classmethod
@@ -997,6 +1022,9 @@ class DivisionState:
             state._on_exception_set(e.HoursExceptionSet(at=0, **raw))
         state.durations.load(data["durations"])
         state.printers = dict(data.get("printers", {}))
+        state.alerts = {
+            a["counter"]: (a["at"], a["clerk"], a["note"]) for a in data.get("alerts", [])
+        }
         return state
 
 
@@ -1014,6 +1042,8 @@ _HANDLERS: dict[type, Callable[[DivisionState, Any, int], list[e.Event]]] = {
     c.CancelVisit: DivisionState._cancel_visit,
     c.RateVisit: DivisionState._rate,
     c.ReportPrinter: DivisionState._report_printer,
+    c.AlertManager: DivisionState._alert_manager,
+    c.AnswerAlert: DivisionState._answer_alert,
     c.OpenCounter: DivisionState._open_counter,
     c.CloseCounter: DivisionState._close_counter,
     c.PauseCounter: DivisionState._pause_counter,
@@ -1044,6 +1074,8 @@ _APPLIERS: dict[type, Callable[[DivisionState, Any], None]] = {
     e.VisitCancelled: DivisionState._on_cancelled,
     e.VisitRated: DivisionState._on_rated,
     e.PrinterReported: DivisionState._on_printer,
+    e.ManagerAlerted: DivisionState._on_alerted,
+    e.AlertAnswered: DivisionState._on_alert_answered,
     e.ServiceStarted: DivisionState._on_started,
     e.StepFinished: DivisionState._on_finished,
     e.VisitTransferred: DivisionState._on_transferred,

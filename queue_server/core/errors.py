@@ -45,6 +45,7 @@ CODES: dict[str, str] = {
     "counter_open": "The counter is already open.",
     "counter_paused": "The counter is paused.",
     "counter_not_paused": "The counter is not paused.",
+    "no_alert": "The counter has no open alert.",
     "counter_busy": "The counter is still serving a visit.",
     "counter_idle": "The counter has no current visit.",
     "service_not_at_counter": "The counter does not serve this service.",

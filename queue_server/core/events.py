@@ -111,6 +111,23 @@ class PrinterReported(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ManagerAlerted(Event):
+    """A clerk called the manager silently: staff only, never on a lobby screen."""
+
+    type: ClassVar[str] = "manager_alerted"
+    counter: str
+    clerk: str
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AlertAnswered(Event):
+    type: ClassVar[str] = "alert_answered"
+    counter: str
+    admin: str
+
+
+@dataclass(frozen=True, slots=True)
 class ServiceStarted(Event):
     type: ClassVar[str] = "service_started"
     number: str
@@ -224,6 +241,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VisitReturned,
         VisitCancelled,
         VisitRated,
+        ManagerAlerted,
+        AlertAnswered,
         PrinterReported,
         ServiceStarted,
         StepFinished,

@@ -31,6 +31,8 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...] | None] = {
     "visit_cancelled": ("number",),
     "visit_rated": None,
     "printer_reported": None,
+    "manager_alerted": None,
+    "alert_answered": None,
     "service_started": ("number", "counter"),
     "step_finished": ("number", "counter"),
     "visit_transferred": ("number", "counter", "service", "to_counter"),
@@ -118,6 +120,30 @@ def queues(state: DivisionState, now: int) -> dict[str, dict[str, Any]]:
             "past_closing": quote.past_closing,
         }
     return found
+
+
+def counter_figures(state: DivisionState, counter: str) -> dict[str, Any]:
+    """Today's figures of one counter, for its clerk: steps ended by outcome, no-shows,
+    transfers away, and the mean time from the start of service to its end."""
+    figures: dict[str, Any] = dict.fromkeys(
+        ("served", "refused", "referred", "behaviour", "no_shows", "transferred"), 0
+    )
+    durations: list[int] = []
+    for visit in state.visits.values():
+        for step in visit.steps:
+            if step.counter != counter:
+                continue
+            if step.outcome == "no_show":
+                figures["no_shows"] += 1
+                continue
+            if step.finished_at is None:
+                continue
+            if step.outcome in ("served", "refused", "referred", "behaviour", "transferred"):
+                figures[step.outcome] += 1
+            if step.started_at is not None:
+                durations.append(step.finished_at - step.started_at)
+    figures["mean_service_ms"] = sum(durations) // len(durations) if durations else None
+    return figures
 
 
 def recent_calls(state: DivisionState, limit: int = 10) -> list[dict[str, Any]]:

@@ -205,6 +205,11 @@ class QueueServer:
                     "wrong_division", "This device belongs to another division.", id=request.id
                 )
             role, actor, account = device.kind, device.id, device
+        elif f["user"] is not None and f["session"] is not None:
+            user = self.accounts.verify_session(f["user"], f["session"], division, self.now())
+            if user is None:
+                raise self._failed(source, request)
+            role, actor, account = user.role, user.id, user
         elif f["user"] is not None and f["password"] is not None:
             check = self.accounts.password_check(f["user"])
             # scrypt takes tens of milliseconds and 16 MiB: in one worker thread, so the
@@ -220,7 +225,9 @@ class QueueServer:
             role, actor, account = user.role, user.id, user
         else:
             raise ProtocolError(
-                "missing_field", "hello needs a token, or a user and a password.", id=request.id
+                "missing_field",
+                "hello needs a token, or a user and a password or session.",
+                id=request.id,
             )
         self.throttle.succeeded(source)
         counter = f["counter"]
@@ -233,7 +240,7 @@ class QueueServer:
                 raise DomainError("unknown_counter", f"There is no counter {counter!r}.")
         else:
             counter = None
-        return Session(
+        session = Session(
             role=role,
             division=division,
             actor=actor,
@@ -241,6 +248,14 @@ class QueueServer:
             source=source,
             account=account,
         )
+        if f["session"] is not None:
+            session.login = f["session"]
+            session.expires = self.accounts.session_expires(f["session"])
+        elif f["user"] is not None:
+            session.login, session.expires = self.accounts.open_session(
+                account, division, self.now(), self.settings.session_ms
+            )
+        return session
 
     def _failed(self, source: str, request: Request) -> ProtocolError:
         self.throttle.failed(source, time.monotonic())
@@ -267,6 +282,10 @@ class QueueServer:
             "actor": session.actor,
             "seq": seq,
         }
+        if session.login is not None:
+            # The console keeps this instead of the password, to reconnect.
+            welcome["session"] = session.login
+            welcome["session_expires"] = session.expires
         since = request.fields["resume_from"]
         missed = self._missed(division, since, seq) if since is not None else None
         # Events committed while these messages are being sent wait in the session's
@@ -381,11 +400,19 @@ class QueueServer:
                     "past_closing": quote.past_closing,
                 }
             }
+        if request.type == "logout":
+            if session.login is not None:
+                self.accounts.end_session(session.login, now)
+                self._close_later(ws, 1000, "logged out")
+            return {}
+        if request.type == "counter_figures":
+            assert session.counter is not None
+            return {"figures": views.counter_figures(state, session.counter)}
         assert request.type in COMMANDS
         if session.role == "clerk" and request.type != "open":
             self._check_own_counter(state, session)
         command = command_for(request, session)
-        committed = self.store.execute(division, command, now)
+        committed = self.store.execute(division, command, now, session.actor)
         self._broadcast(division, committed)
         log(
             "command",
@@ -504,6 +531,16 @@ class QueueServer:
                 except StoreError as error:
                     log("store_error", level=logging.ERROR, division=division, error=str(error))
             self._check_revocations()
+            self._check_expiries(now)
+
+    def _check_expiries(self, now: int) -> None:
+        """A console whose login session ran out is cut off: it must log in again."""
+        for listeners in self.subscribers.values():
+            for ws, session in list(listeners.items()):
+                if session.expires is not None and session.expires <= now:
+                    listeners.pop(ws, None)
+                    log("expired", role=session.role, division=session.division)
+                    self._close_later(ws, 1008, "session expired: log in again")
 
     def _check_revocations(self) -> None:
         generation = self.accounts.generation()

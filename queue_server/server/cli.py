@@ -58,6 +58,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="run the clock from this local time (Europe/Riga) instead of now: rehearsals, demos",
     )
     parser.add_argument(
+        "--session-minutes",
+        type=float,
+        default=ServerSettings.session_ms / 60_000,
+        help="how long a console login lasts before it must log in again (default %(default)s)",
+    )
+    parser.add_argument(
         "--port-file", type=Path, help="write the port here once listening (for scripts)"
     )
     parser.set_defaults(handler=run)
@@ -89,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         clock_start_ms=args.clock_start,
         rate=args.rate,
         burst=args.burst,
+        session_ms=int(args.session_minutes * 60_000),
     )
 
     def ready(port: int) -> None:

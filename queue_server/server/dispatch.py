@@ -35,6 +35,9 @@ class Session:
     account: Any = None
     #: While the welcome is being sent: broadcasts wait here, to keep their order.
     backlog: list[str] | None = None
+    #: A console's login session token, and when it expires (epoch ms).
+    login: str | None = None
+    expires: int | None = None
 
 
 def booking_code() -> str:
@@ -52,6 +55,8 @@ _BUILD: dict[str, Callable[[dict[str, Any], Session], c.Command]] = {
     "return_visit": lambda f, s: c.ReturnVisit(f["number"]),
     "printer_status": lambda f, s: c.ReportPrinter(s.actor, f["status"]),
     "rate": lambda f, s: c.RateVisit(f["number"], f["stars"], tuple(f["tags"] or ())),
+    "alert_manager": lambda f, s: c.AlertManager(_counter(s), s.actor, f["note"] or ""),
+    "answer_alert": lambda f, s: c.AnswerAlert(f["counter"], s.actor),
     "open": lambda f, s: c.OpenCounter(_counter(s), s.actor),
     "close": lambda f, s: c.CloseCounter(_counter(s)),
     "pause": lambda f, s: c.PauseCounter(_counter(s)),

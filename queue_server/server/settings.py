@@ -31,3 +31,5 @@ class ServerSettings:
     #: Start the server's clock at this instant (epoch ms) instead of the wall clock;
     #: it then runs at real speed. For demonstrations, rehearsals and tests.
     clock_start_ms: int | None = None
+    #: How long a console's login session lasts (a working day); then log in again.
+    session_ms: int = 12 * 3600 * 1000

@@ -1,8 +1,9 @@
 """The event log: rows in, ``Committed`` events out.
 
 A row holds the event's ``type`` and ``at`` in columns and its other fields as JSON
-in ``data``; the store adds ``seq`` (global, ever increasing), ``division`` and the
-division's ``day``.
+in ``data``; the store adds ``seq`` (global, ever increasing), ``division``, the
+division's ``day``, and the ``actor``: the device or account whose command caused it
+(empty for what time alone causes), so that the audit trail can say who did what.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from typing import Any
 
 from queue_server.core import events as e
 
-INSERT = "INSERT INTO events (seq, division, day, type, at, data) VALUES (?, ?, ?, ?, ?, ?)"
+INSERT = (
+    "INSERT INTO events (seq, division, day, type, at, data, actor) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 _SELECT = "SELECT seq, division, type, at, data FROM events"
 
-EventRow = tuple[int, str, str, str, int, str]
+EventRow = tuple[int, str, str, str, int, str, str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,10 +39,12 @@ def dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def encode(seq: int, division: str, day: str, event: e.Event) -> EventRow:
+def encode(
+    seq: int, division: str, day: str, event: e.Event, actor: str | None = None
+) -> EventRow:
     data = e.to_dict(event)
     del data["type"], data["at"]
-    return (seq, division, day, event.type, event.at, dumps(data))
+    return (seq, division, day, event.type, event.at, dumps(data), actor)
 
 
 def decode(type_: str, at: int, data: str) -> e.Event:

@@ -194,3 +194,22 @@ def visit_ratings(db: Database) -> None:
     # A visit's rating stands on every row of the visit: count step 0 per visit.
     db.execute("ALTER TABLE visit_steps ADD COLUMN rating INTEGER")
     db.execute("ALTER TABLE visit_steps ADD COLUMN rating_tags TEXT")
+
+
+@migration
+def audit_and_sessions(db: Database) -> None:
+    # Who caused each event (the audit trail), and the consoles' login sessions: a
+    # browser keeps a random token instead of the password; only its hash is stored.
+    db.execute("ALTER TABLE events ADD COLUMN actor TEXT")
+    db.execute(
+        """
+        CREATE TABLE login_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            division TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            expires_at INTEGER NOT NULL,
+            ended_at INTEGER
+        )
+        """
+    )

@@ -123,8 +123,12 @@ class Store:
 
     # ------------------------------------------------------------------ writing
 
-    def execute(self, division: str, command: Command, now: int) -> list[Committed]:
+    def execute(
+        self, division: str, command: Command, now: int, actor: str | None = None
+    ) -> list[Committed]:
         """Decide ``command`` at ``now``, commit its events, and return them numbered.
+
+        ``actor`` (a device or account id) is recorded with the command's events.
 
         A new day's events (see ``tick``) commit first, in their own transaction, and
         are returned too. A ``DomainError`` changes nothing, in memory or in the file
@@ -132,7 +136,7 @@ class Store:
         """
         state = self._state(division)
         committed = self._commit(division, state, state.tick(now))
-        committed += self._commit(division, state, state.handle(command, now))
+        committed += self._commit(division, state, state.handle(command, now), actor)
         return committed
 
     def tick(self, division: str, now: int) -> list[Committed]:
@@ -231,7 +235,13 @@ class Store:
             # Memory must not keep what the file refused: the next use loads it again.
             self.states.pop(division, None)
 
-    def _commit(self, division: str, state: DivisionState, found: list[e.Event]) -> list[Committed]:
+    def _commit(
+        self,
+        division: str,
+        state: DivisionState,
+        found: list[e.Event],
+        actor: str | None = None,
+    ) -> list[Committed]:
         if not found:
             return []
         seq = self.last_seq
@@ -251,7 +261,7 @@ class Store:
                 seq += 1
                 day = state.day
                 assert day is not None, "the first event of a division opens its day"
-                rows.append(log.encode(seq, division, day, event))
+                rows.append(log.encode(seq, division, day, event, actor))
                 committed.append(Committed(seq, division, event))
                 touched.update(dict.fromkeys(event.numbers()))
                 if type(event) is e.ActionUndone:
