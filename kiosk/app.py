@@ -277,7 +277,12 @@ class KioskApp(App):
 
         def work() -> None:
             rendered = render(
-                ticket, lobby.division, lang, self.printer.ticket_settings(), self.catalog
+                ticket,
+                lobby.division,
+                lang,
+                self.printer.ticket_settings(),
+                self.catalog,
+                status_url=ticket.get("status_url"),
             )
             send_ticket(self.printer, rendered.data)
 

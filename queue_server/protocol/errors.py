@@ -31,6 +31,7 @@ CODES: dict[str, str] = {
     "not_authenticated": "The first message must be a hello.",
     "already_authenticated": "This connection has already said hello.",
     "auth_failed": "The token or the user name and password are not valid.",
+    "link_expired": "The visitor's status link is not valid (today).",
     "forbidden": "This role may not send this request.",
     "wrong_division": "The account or device does not belong to this division.",
     "wrong_counter": "A clerk acts only at the counter they logged in to.",

@@ -18,8 +18,11 @@ from typing import Any
 from .errors import ProtocolError
 
 KIOSK, DISPLAY, CLERK, ADMIN = "kiosk", "display", "clerk", "admin"
-ROLES = (KIOSK, DISPLAY, CLERK, ADMIN)
-EVERYONE = frozenset(ROLES)
+#: A visitor's phone on the status page: it says hello with its ticket's link and
+#: then only listens to ``status`` messages about that one visit.
+VISITOR = "visitor"
+ROLES = (KIOSK, DISPLAY, CLERK, ADMIN, VISITOR)
+EVERYONE = frozenset((KIOSK, DISPLAY, CLERK, ADMIN))
 
 #: The largest message the server reads (websockets closes the connection beyond).
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -70,7 +73,7 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
     "seq": (_integer(0, 2**53), "a sequence number (0 or more)"),
     "minute": (_integer(0, 24 * 60), "minutes after midnight (0-1440)"),
     "day": (lambda v: isinstance(v, str) and bool(_DAY.match(v)), "a date YYYY-MM-DD"),
-    "role": (lambda v: v in ROLES, "one of kiosk, display, clerk, admin"),
+    "role": (lambda v: v in ROLES, "one of kiosk, display, clerk, admin, visitor"),
     "stars": (_integer(1, 5), "a whole number of stars from 1 to 5"),
     "printer": (
         lambda v: v in ("ok", "offline", "paper_out", "unknown"),
@@ -103,13 +106,14 @@ REQUESTS: dict[str, RequestType] = {
     for r in (
         _req(
             "hello",
-            EVERYONE,
+            EVERYONE | {VISITOR},
             "authenticate and subscribe to a division (the first message)",
             division="id",
             token="secret?",
             user="text?",
             password="secret?",
             session="secret?",
+            status="secret?",
             counter="id?",
             resume_from="seq?",
         ),
@@ -215,6 +219,7 @@ SERVER_MESSAGES: dict[str, str] = {
     "snapshot": "the division as this role may see it, at a sequence number",
     "event": "one committed event, as this role may see it, with its sequence number",
     "queues": "waiting counts and estimated waits per service, after a change",
+    "status": "a visitor's own visit: its services, place in line, estimate and counter",
     "result": "the answer to a request that succeeded",
     "error": "the answer to a request that failed: a stable code and a sentence",
 }

@@ -8,6 +8,7 @@ or a pregnancy), a booking code, a clerk, an outcome or a free-text note.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
 from typing import Any
 
@@ -144,6 +145,51 @@ def counter_figures(state: DivisionState, counter: str) -> dict[str, Any]:
                 durations.append(step.finished_at - step.started_at)
     figures["mean_service_ms"] = sum(durations) // len(durations) if durations else None
     return figures
+
+
+def visit_status(
+    office: Office, state: DivisionState, number: str, estimates: dict[str, int]
+) -> dict[str, Any]:
+    """What the visitor's status page shows of one visit, in the ticket's language:
+    each service and how far it is, the place in line and the estimated call, and the
+    counter once called. Nothing else of the division, nothing personal."""
+    visit = state.visits.get(number)
+    if visit is None:
+        return {"number": number, "status": "expired"}
+    lang = visit.lang
+
+    def local(text: Mapping[str, str]) -> str:
+        return text.get(lang) or text.get("lv") or ""
+
+    steps = []
+    for index, step in enumerate(visit.steps):
+        if index < visit.index or (index == visit.index and visit.status is Status.DONE):
+            progress = "done"
+        elif index == visit.index:
+            progress = "current"
+        else:
+            progress = "later"
+        steps.append(
+            {
+                "service": step.service,
+                "name": local(office.services[step.service].name),
+                "progress": progress,
+            }
+        )
+    found: dict[str, Any] = {
+        "number": number,
+        "lang": lang,
+        "status": visit.status.value,
+        "division": local(state.division.name),
+        "steps": steps,
+        "ahead": state.ahead(number) if visit.status is Status.WAITING else 0,
+        "call_at": estimates.get(number) if visit.status is Status.WAITING else None,
+        "counter": None,
+    }
+    if visit.counter is not None:
+        counter = state.counter_settings[visit.counter]
+        found["counter"] = {"number": counter.number, "note": local(counter.note)}
+    return found
 
 
 def recent_calls(state: DivisionState, limit: int = 10) -> list[dict[str, Any]]:

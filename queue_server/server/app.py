@@ -31,12 +31,19 @@ from queue_server.core.settings import Office
 from queue_server.protocol import REQUESTS, ProtocolError, Request, parse, views
 from queue_server.store import Committed, Store, StoreError
 
-from . import web
+from . import status_links, web
 from .dispatch import COMMANDS, Session, command_for, ticket
 from .logs import log, source_tag
 from .settings import ServerSettings
 
 WS_PATH = "/ws"
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+#: A status page stops listening once its visit is in one of these states.
+_OVER = frozenset({"done", "cancelled", "expired"})
 
 
 class Clock:
@@ -100,6 +107,7 @@ class QueueServer:
         self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rinda-scrypt")
         self._generation = accounts.generation()
         self.now = Clock(settings.clock_start_ms)
+        self._link_key = store.key("status_links")
 
     # ------------------------------------------------------------------ HTTP
 
@@ -113,6 +121,9 @@ class QueueServer:
             healthy, detail = self.health()
             body = json.dumps(detail) + "\n"
             return _response(200 if healthy else 503, body, "application/json")
+        if path.startswith(status_links.PATH_PREFIX):
+            # Every status link gets the same page; the page's script reads the link.
+            path = "/status.html"
         found = web.page(path)
         if found is None:
             return _response(404, "Not found\n", "text/plain; charset=utf-8")
@@ -196,6 +207,18 @@ class QueueServer:
             raise ProtocolError(
                 "unknown_division", f"There is no division {division!r}.", id=request.id
             )
+        if f["status"] is not None:
+            number = status_links.verify(
+                self._link_key, f["status"], division, self.store.states[division].day
+            )
+            if number is None or number not in self.store.states[division].visits:
+                self.throttle.failed(source, time.monotonic())
+                raise ProtocolError(
+                    "link_expired",
+                    "This status link is not valid today: take a ticket at the kiosk.",
+                    id=request.id,
+                )
+            return Session(role="visitor", division=division, actor="visitor", visit=number)
         if f["token"] is not None:
             device = self.accounts.verify_device(f["token"])
             if device is None:
@@ -293,7 +316,9 @@ class QueueServer:
         session.backlog = []
         self.subscribers.setdefault(division, {})[ws] = session
         messages = [json.dumps(welcome)]
-        if missed is None:
+        if session.visit is not None:
+            messages.append(self._status_message(session, state, state.estimates(self.now())))
+        elif missed is None:
             messages.append(self._snapshot_message(session, state, seq))
         else:
             who = views.audience(session.role)
@@ -325,6 +350,24 @@ class QueueServer:
         if len(found) > self.settings.resume_limit:
             return None
         return found
+
+    def _status_link(self, division: str, number: str) -> str | None:
+        base = self.settings.public_url
+        day = self.store.states[division].day
+        if base is None or day is None:
+            return None
+        link = status_links.token(self._link_key, division, day, number)
+        return f"{base}{status_links.PATH_PREFIX}{link}"
+
+    def _status_message(
+        self, session: Session, state: DivisionState, estimates: dict[str, int]
+    ) -> str:
+        assert session.visit is not None
+        view = views.visit_status(self.office, state, session.visit, estimates)
+        session.last_status = json.dumps({"type": "status", **view}, ensure_ascii=False)
+        if view["status"] in _OVER:
+            session.visit_over = True
+        return session.last_status
 
     def _snapshot_message(self, session: Session, state: DivisionState, seq: int) -> str:
         who = views.audience(session.role)
@@ -426,7 +469,7 @@ class QueueServer:
         reply: dict[str, Any] = {"seq": [c.seq for c in committed]}
         if request.type in ("issue", "check_in"):
             number = state.by_key[request.fields["key"]]
-            reply["ticket"] = ticket(state, number, now)
+            reply["ticket"] = ticket(state, number, now, self._status_link(division, number))
         elif request.type == "book":
             booked = [c.event for c in committed if isinstance(c.event, e.AppointmentBooked)]
             reply["code"] = booked[0].code
@@ -470,6 +513,10 @@ class QueueServer:
                 self._close_later(ws, 1013, "too slow: reconnect and resume")
                 continue
             session.seq = committed[-1].seq
+            if session.visit is not None:
+                # A status page hears no events: its status is recomputed with the queues.
+                self._dirty.add(division)
+                continue
             if session.backlog is not None:
                 who = views.audience(session.role)
                 session.backlog += [t for t in (_event_message(i, who) for i in committed) if t]
@@ -497,12 +544,35 @@ class QueueServer:
                 {"type": "queues", "seq": self.store.last_seq, "queues": views.queues(state, now)}
             )
             ready = []
+            estimates: dict[str, int] | None = None
             for ws, session in listeners.items():
+                if session.visit is not None:
+                    if estimates is None:
+                        estimates = state.estimates(now)
+                    self._send_status(ws, session, state, estimates)
+                    continue
                 if session.backlog is not None:
                     session.backlog.append(text)
                 else:
                     ready.append(ws)
             broadcast(ready, text)
+
+    def _send_status(
+        self,
+        ws: ServerConnection,
+        session: Session,
+        state: DivisionState,
+        estimates: dict[str, int],
+    ) -> None:
+        """Send a status page its visit again, if anything it shows changed."""
+        before = session.last_status
+        text = self._status_message(session, state, estimates)
+        if text != before and session.backlog is None:
+            broadcast([ws], text)
+        if session.visit_over:
+            # The visit is over (or its day): the page keeps its last picture.
+            self.subscribers.get(session.division, {}).pop(ws, None)
+            self._close_later(ws, 1000, "the visit is over")
 
     # ----------------------------------------------------------------- timers
 
@@ -607,6 +677,11 @@ def _response(status: int, body: str | bytes, content_type: str) -> Response:
             ("Content-Length", str(len(data))),
             ("Cache-Control", "no-store"),
             ("X-Content-Type-Options", "nosniff"),
+            # Pages run only their own scripts and styles and talk only to this server;
+            # no other site may frame them, and no address (a status link) leaks on.
+            ("Content-Security-Policy", CSP),
+            ("Referrer-Policy", "no-referrer"),
+            ("X-Frame-Options", "DENY"),
         ]
     )
     reasons = {200: "OK", 404: "Not Found", 503: "Service Unavailable"}

@@ -58,6 +58,11 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="run the clock from this local time (Europe/Riga) instead of now: rehearsals, demos",
     )
     parser.add_argument(
+        "--public-url",
+        help="the address phones reach this server at (https://...): tickets get a QR code "
+        "of the visit's live status page",
+    )
+    parser.add_argument(
         "--session-minutes",
         type=float,
         default=ServerSettings.session_ms / 60_000,
@@ -96,6 +101,7 @@ def run(args: argparse.Namespace) -> int:
         rate=args.rate,
         burst=args.burst,
         session_ms=int(args.session_minutes * 60_000),
+        public_url=args.public_url.rstrip("/") if args.public_url else None,
     )
 
     def ready(port: int) -> None:

@@ -38,6 +38,10 @@ class Session:
     #: A console's login session token, and when it expires (epoch ms).
     login: str | None = None
     expires: int | None = None
+    #: A visitor's status page: the ticket number it follows, and the last status sent.
+    visit: str | None = None
+    last_status: str | None = None
+    visit_over: bool = False
 
 
 def booking_code() -> str:
@@ -90,8 +94,11 @@ def command_for(request: Request, session: Session) -> c.Command:
     return _BUILD[request.type](request.fields, session)
 
 
-def ticket(state: DivisionState, number: str, now: int) -> dict[str, Any]:
-    """What the kiosk prints and shows: number, services, place in line, estimate."""
+def ticket(
+    state: DivisionState, number: str, now: int, status_link: str | None = None
+) -> dict[str, Any]:
+    """What the kiosk prints and shows: number, services, place in line, estimate, and
+    the address of the visit's live status page (for the QR code), when there is one."""
     visit = state.visit(number)
     closing = state.hours.closing_ms(visit.arrival)
     return {
@@ -108,4 +115,5 @@ def ticket(state: DivisionState, number: str, now: int) -> dict[str, Any]:
         "past_closing": visit.past_closing,
         "closing_at": closing,
         "status": visit.status.value,
+        "status_url": status_link,
     }

@@ -33,3 +33,6 @@ class ServerSettings:
     clock_start_ms: int | None = None
     #: How long a console's login session lasts (a working day); then log in again.
     session_ms: int = 12 * 3600 * 1000
+    #: The server's address as visitors' phones reach it (``https://rinda.example.lv``):
+    #: tickets then carry a QR code of the visit's status page. None: no status links.
+    public_url: str | None = None

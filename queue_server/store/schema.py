@@ -213,3 +213,10 @@ def audit_and_sessions(db: Database) -> None:
         )
         """
     )
+
+
+@migration
+def server_keys(db: Database) -> None:
+    # Keys the server makes once and keeps (the MAC key of the visitors' status links),
+    # so that links printed before a restart still open after it.
+    db.execute("CREATE TABLE server_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL)")

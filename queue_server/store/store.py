@@ -12,6 +12,7 @@ A ``Store`` is not thread-safe: use it from one thread (the server's event loop)
 
 from __future__ import annotations
 
+import secrets
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
@@ -138,6 +139,22 @@ class Store:
         committed = self._commit(division, state, state.tick(now))
         committed += self._commit(division, state, state.handle(command, now), actor)
         return committed
+
+    def key(self, name: str) -> bytes:
+        """A secret the server keeps across restarts (made at first use: 32 random bytes)."""
+        conn = self.db.conn
+        row = conn.execute("SELECT value FROM server_keys WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            value = secrets.token_bytes(32)
+
+            def write(c: sqlite3.Connection) -> None:
+                c.execute(
+                    "INSERT OR IGNORE INTO server_keys (name, value) VALUES (?, ?)", (name, value)
+                )
+
+            self._write(f"keep the key {name!r}", write)
+            row = conn.execute("SELECT value FROM server_keys WHERE name = ?", (name,)).fetchone()
+        return bytes(row[0])
 
     def tick(self, division: str, now: int) -> list[Committed]:
         """Commit what time alone causes at ``now`` (the close of a day, a new day)."""
