@@ -2,7 +2,8 @@
 
 Each sub-command is a thin wrapper over the library: ``serve`` runs the server,
 ``simulate`` plays a day at a
-division, ``backup`` copies the database online, ``purge`` applies the retention
+division, ``stats`` prints a division's statistics, ``backup`` copies the database
+online, ``purge`` applies the retention
 period to personal data, ``device`` and ``user`` manage who may connect
 (``queue_server/accounts/cli.py``).
 """
@@ -23,6 +24,7 @@ from queue_server.config.calendar import public_holidays
 from queue_server.config.options import add_config_option, office_from
 from queue_server.server import cli as server_cli
 from queue_server.simulate import cli as simulate_cli
+from queue_server.stats import cli as stats_cli
 from queue_server.store import Store, StoreError
 
 PROG = "rinda-server"
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     server_cli.add_parser(commands)
     simulate_cli.add_parser(commands)
+    stats_cli.add_parser(commands)
 
     backup = commands.add_parser(
         "backup",

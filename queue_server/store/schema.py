@@ -220,3 +220,40 @@ def server_keys(db: Database) -> None:
     # Keys the server makes once and keeps (the MAC key of the visitors' status links),
     # so that links printed before a restart still open after it.
     db.execute("CREATE TABLE server_keys (name TEXT PRIMARY KEY, value BLOB NOT NULL)")
+
+
+@migration
+def statistics(db: Database) -> None:
+    # Statistics read the undone actions (and the counter openings that say which
+    # clerk was at the counter) from the log. A partial index keeps that read short
+    # over years of history while costing commits nearly nothing: these events are rare.
+    db.execute(
+        "CREATE INDEX events_for_statistics ON events (division, day) "
+        "WHERE type IN ('action_undone', 'counter_opened')"
+    )
+    # A wait ends at the step's first call, but a no-show who comes back is called
+    # again and visit_steps.called_at then holds the later call. When a visit comes
+    # back, its rows still hold the first calls: keep them here. (A trigger, so that
+    # visit_steps keeps its columns and the store its one upsert.)
+    db.execute(
+        """
+        CREATE TABLE visit_first_calls (
+            division TEXT NOT NULL,
+            day TEXT NOT NULL,
+            number TEXT NOT NULL,
+            step INTEGER NOT NULL,
+            called_at INTEGER NOT NULL,
+            PRIMARY KEY (division, day, number, step)
+        )
+        """
+    )
+    db.execute(
+        """
+        CREATE TRIGGER visit_steps_first_call AFTER UPDATE OF returned ON visit_steps
+        WHEN NEW.returned = 1 AND OLD.returned = 0 AND OLD.called_at IS NOT NULL
+        BEGIN
+            INSERT OR IGNORE INTO visit_first_calls (division, day, number, step, called_at)
+            VALUES (OLD.division, OLD.day, OLD.number, OLD.step, OLD.called_at);
+        END
+        """
+    )
