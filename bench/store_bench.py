@@ -294,7 +294,8 @@ def build_history(path: Path) -> dict[str, int]:
     db = Database(path)
     with db.atomic():
         db.conn.executemany(
-            "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?)", history_events(HISTORY_EVENTS)
+            "INSERT INTO events (seq, division, day, type, at, data) VALUES (?, ?, ?, ?, ?, ?)",
+            history_events(HISTORY_EVENTS),
         )
         db.conn.executemany(
             f"INSERT INTO visit_steps VALUES ({', '.join('?' * len(COLUMNS))})",

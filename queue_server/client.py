@@ -131,7 +131,7 @@ class RindaClient:
     # -------------------------------------------------------------- requests
 
     async def request(
-        self, kind: str, timeout: float | None = None, **fields: Any
+        self, kind: str, /, timeout: float | None = None, **fields: Any
     ) -> dict[str, Any]:
         """Send a request and wait for its ``result``; raise ``RequestFailed`` on ``error``."""
         await asyncio.wait_for(self.connected.wait(), timeout or self.timeout)

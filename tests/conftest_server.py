@@ -48,6 +48,13 @@ SAMPLES: dict[str, Any] = {
     "stars": 3,
     "printer": "ok",
     "tags": ["quick"],
+    "codes": ["hearing_loop"],
+    "texts": {"lv": "paraugs", "en": "sample"},
+    "prefix": "Q",
+    "minutes": 20,
+    "share": 0.9,
+    "period": "day",
+    "device": "kiosk",
 }
 
 

@@ -50,8 +50,12 @@ def test_a_session_token_replaces_the_password_until_logout(tmp_path):
                 other = fresh.welcome["session"]
             with pytest.raises(RequestFailed) as elsewhere:
                 async with RindaClient(
-                    server.url, division="liepaja", user="clerk1", session=other,
-                    counter="1", reconnect=False,
+                    server.url,
+                    division="liepaja",
+                    user="clerk1",
+                    session=other,
+                    counter="1",
+                    reconnect=False,
                 ):
                     pass
             assert elsewhere.value.code in ("auth_failed", "wrong_division")
@@ -131,8 +135,13 @@ def test_counter_figures_count_what_the_counter_did_today(tmp_path):
 
         empty, figures = asyncio.run(run())
     assert empty == {
-        "served": 0, "refused": 0, "referred": 0, "behaviour": 0,
-        "no_shows": 0, "transferred": 0, "mean_service_ms": None,
+        "served": 0,
+        "refused": 0,
+        "referred": 0,
+        "behaviour": 0,
+        "no_shows": 0,
+        "transferred": 0,
+        "mean_service_ms": None,
     }
     assert figures["served"] == 1 and figures["referred"] == 1 and figures["no_shows"] == 1
     assert figures["mean_service_ms"] is not None and figures["mean_service_ms"] >= 0

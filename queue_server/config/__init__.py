@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from queue_server.config.assets import default_catalog_dir, default_config_path
 from queue_server.config.catalog import Catalog
-from queue_server.config.divisions import ACCESSIBILITY_FEATURES, WEEKDAYS
+from queue_server.config.divisions import WEEKDAYS
 from queue_server.config.errors import ConfigError, MissingTextError, Problem
 from queue_server.config.load import load_office
 from queue_server.config.office import RULE_KEYS
+from queue_server.core.settings import ACCESSIBILITY_FEATURES
 
 __all__ = [
     "ACCESSIBILITY_FEATURES",

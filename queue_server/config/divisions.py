@@ -16,16 +16,14 @@ from typing import Any
 from queue_server.config.checker import Checker
 from queue_server.config.layers import KeyPath, Layered
 from queue_server.config.office import read_languages
-from queue_server.core.settings import Counter, Division, HoursException, LocalText, Service, Span
-
-#: Accessibility feature codes a counter may list; the catalogs label each
-#: (``accessibility.<code>``).
-ACCESSIBILITY_FEATURES = (
-    "wheelchair_access",
-    "lowered_desk",
-    "hearing_loop",
-    "sign_language",
-    "magnifier",
+from queue_server.core.settings import (
+    ACCESSIBILITY_FEATURES,
+    Counter,
+    Division,
+    HoursException,
+    LocalText,
+    Service,
+    Span,
 )
 
 #: ``hours`` keys, Monday first: their index is the weekday the core uses.

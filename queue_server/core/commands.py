@@ -7,6 +7,7 @@ server's business (roles), not the core's.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -79,6 +80,42 @@ class AnswerAlert:
 
     counter: str
     admin: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigureCounter:
+    """An admin changes a counter: its services in call order, its accessibility
+    codes, its note (None: unchanged)."""
+
+    counter: str
+    services: tuple[str, ...] | None = None
+    accessibility: tuple[str, ...] | None = None
+    note: Mapping[str, str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigureService:
+    """An admin changes a service's texts, expected duration or prefix (None: unchanged)."""
+
+    service: str
+    name: Mapping[str, str] | None = None
+    description: Mapping[str, str] | None = None
+    bring: Mapping[str, str] | None = None
+    expected_ms: int | None = None
+    prefix: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigurePriority:
+    priority: str
+    label: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SetNotes:
+    """The division's own notes for the lobby (accessible entrance, lift, ...)."""
+
+    notes: Mapping[str, str]
 
 
 @dataclass(frozen=True, slots=True)

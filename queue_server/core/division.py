@@ -9,8 +9,8 @@ causes (a new day). Replaying the same events gives the same state, which
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -23,7 +23,14 @@ from .errors import refuse
 from .estimate import Busy, forecast
 from .hours import Holidays, ReceptionHours
 from .ordering import OrderKey, order_key
-from .settings import Counter, HoursException, Office, Span
+from .settings import (
+    ACCESSIBILITY_FEATURES,
+    SHIPPED_LANGUAGES,
+    Counter,
+    HoursException,
+    Office,
+    Span,
+)
 from .visit import FINAL, RATING_TAGS, Status, Step, Visit, check_move
 
 #: What a kiosk may say of its printer.
@@ -72,6 +79,9 @@ class DivisionState:
         self.printers: dict[str, str] = {}
         #: Open silent alerts to the manager: counter -> (instant, clerk, note).
         self.alerts: dict[str, tuple[int, str, str]] = {}
+        #: The configuration changes made live, the latest per thing configured: kept
+        #: in snapshots, so that they outlive the days whose logs they were made in.
+        self.configured: dict[tuple[str, str], dict[str, Any]] = {}
         self.durations = LearnedDurations(
             {s: office.services[s].expected_ms for s in self.division.services},
             self.rules.learned_window,
@@ -420,6 +430,104 @@ class DivisionState:
             raise refuse("no_alert", f"Counter {cmd.counter} has no open alert.")
         return [e.AlertAnswered(at=now, counter=cmd.counter, admin=cmd.admin)]
 
+    # live configuration
+
+    def _configure_counter(self, cmd: c.ConfigureCounter, now: int) -> list[e.Event]:
+        self._counter(cmd.counter)
+        old = self.counter_settings[cmd.counter]
+        services = old.services if cmd.services is None else tuple(cmd.services)
+        if not services:
+            raise refuse("no_services", "A counter serves at least one service.")
+        if len(set(services)) != len(services):
+            raise refuse("repeated_service", "Each service can be listed once per counter.")
+        for service in services:
+            if service not in self.office.services:
+                raise refuse(
+                    "unknown_service", f"There is no service {service!r}.", service=service
+                )
+        codes = old.accessibility if cmd.accessibility is None else tuple(cmd.accessibility)
+        unknown = [x for x in codes if x not in ACCESSIBILITY_FEATURES]
+        if unknown or len(set(codes)) != len(codes):
+            raise refuse(
+                "invalid_configuration",
+                f"Accessibility codes are {', '.join(ACCESSIBILITY_FEATURES)}, each once.",
+                codes=unknown,
+            )
+        note = dict(old.note) if cmd.note is None else _texts(cmd.note, required=False)
+        stranded = self._stranded(cmd.counter, services)
+        if stranded:
+            raise refuse(
+                "service_still_waiting",
+                f"Visitors wait for {', '.join(stranded)}: another counter must serve it first.",
+                services=stranded,
+            )
+        if (services, codes, note) == (old.services, old.accessibility, dict(old.note)):
+            return []
+        return [
+            e.CounterConfigured(
+                at=now, counter=cmd.counter, services=services, accessibility=codes, note=note
+            )
+        ]
+
+    def _stranded(self, counter_id: str, services: tuple[str, ...]) -> list[str]:
+        """Services visitors wait for that no counter would serve after the change."""
+        served = {
+            s
+            for k in self.division.counters
+            for s in (services if k.id == counter_id else k.services)
+        }
+        waiting = {v.service for v in self.waiting()}
+        if self._bound.get(counter_id):
+            waiting |= {v.service for v in self._bound[counter_id].values()}
+        return sorted(waiting - served)
+
+    def _configure_service(self, cmd: c.ConfigureService, now: int) -> list[e.Event]:
+        self._check_offered(cmd.service)
+        old = self.office.services[cmd.service]
+        prefix = old.prefix if cmd.prefix is None else cmd.prefix
+        if len(prefix) != 1 or not "A" <= prefix <= "Z":
+            raise refuse("invalid_configuration", "A prefix is one letter from A to Z.")
+        expected = old.expected_ms if cmd.expected_ms is None else cmd.expected_ms
+        if not 60_000 <= expected <= 4 * 3_600_000:
+            raise refuse("invalid_configuration", "An expected duration is 1 minute to 4 hours.")
+        name = dict(old.name) if cmd.name is None else _texts(cmd.name, required=True)
+        description = (
+            dict(old.description)
+            if cmd.description is None
+            else _texts(cmd.description, required=False)
+        )
+        bring = dict(old.bring) if cmd.bring is None else _texts(cmd.bring, required=False)
+        found = e.ServiceConfigured(
+            at=now,
+            service=cmd.service,
+            prefix=prefix,
+            name=name,
+            description=description,
+            bring=bring,
+            expected_ms=expected,
+        )
+        same = (prefix, name, description, bring, expected) == (
+            old.prefix,
+            dict(old.name),
+            dict(old.description),
+            dict(old.bring),
+            old.expected_ms,
+        )
+        return [] if same else [found]
+
+    def _configure_priority(self, cmd: c.ConfigurePriority, now: int) -> list[e.Event]:
+        self._check_priority(cmd.priority)
+        label = _texts(cmd.label, required=True)
+        if label == dict(self.office.priorities[cmd.priority].label):
+            return []
+        return [e.PriorityConfigured(at=now, priority=cmd.priority, label=label)]
+
+    def _set_notes(self, cmd: c.SetNotes, now: int) -> list[e.Event]:
+        notes = _texts(cmd.notes, required=False)
+        if notes == dict(self.division.notes):
+            return []
+        return [e.NotesSet(at=now, notes=notes)]
+
     def _cancel_visit(self, cmd: c.CancelVisit, now: int) -> list[e.Event]:
         visit = self.visit(cmd.number)
         check_move(visit.status, "cancel", visit.number)
@@ -621,6 +729,28 @@ class DivisionState:
         )
         if taken >= self.rules.appointment_capacity:
             raise refuse("slot_full", "That time slot is fully booked.", due=due)
+
+    def free_slots(self, service: str, day: str, now: int) -> list[tuple[int, int]]:
+        """The bookable slots of a local date for visits whose first service is
+        ``service``: each slot's instant and how many places are still free (0: full).
+        Slots start on the hour's slot grid within reception hours, after ``now``."""
+        self._check_offered(service)
+        span = self.hours.span_ms(_parse_day(day))
+        if span is None:
+            return []
+        slot = self.rules.appointment_slot_ms
+        slot_min = slot // 60_000
+        taken: dict[int, int] = {}
+        for a in self.appointments.values():
+            if a.status is Booking.BOOKED and a.services[0] == service:
+                taken[a.due] = taken.get(a.due, 0) + 1
+        found = []
+        due = span[0] - span[0] % 60_000
+        while due < span[1]:
+            if due > now and self.hours.local_minute(due) % slot_min == 0:
+                found.append((due, max(0, self.rules.appointment_capacity - taken.get(due, 0))))
+            due += 60_000 if self.hours.local_minute(due) % slot_min else slot
+        return found
 
     def _book(self, cmd: c.Book, now: int) -> list[e.Event]:
         if cmd.code in self.appointments:
@@ -851,6 +981,45 @@ class DivisionState:
     def _on_printer(self, ev: e.PrinterReported) -> None:
         self.printers[ev.device] = ev.status
 
+    def _on_counter_configured(self, ev: e.CounterConfigured) -> None:
+        new = replace(
+            self.counter_settings[ev.counter],
+            services=tuple(ev.services),
+            accessibility=tuple(ev.accessibility),
+            note=dict(ev.note),
+        )
+        counters = tuple(new if k.id == ev.counter else k for k in self.division.counters)
+        self.division = replace(self.division, counters=counters)
+        self.counter_settings[ev.counter] = new
+        self.offered = frozenset(self.division.services)
+        for service in new.services:
+            if service not in self.durations.expected_all():
+                self.durations.configure(service, self.office.services[service].expected_ms)
+        self.configured[("counter", ev.counter)] = e.to_dict(ev)
+
+    def _on_service_configured(self, ev: e.ServiceConfigured) -> None:
+        old = self.office.services[ev.service]
+        new = replace(
+            old,
+            prefix=ev.prefix,
+            name=dict(ev.name),
+            description=dict(ev.description),
+            bring=dict(ev.bring),
+            expected_ms=ev.expected_ms,
+        )
+        self.office = replace(self.office, services={**self.office.services, ev.service: new})
+        self.durations.configure(ev.service, ev.expected_ms)
+        self.configured[("service", ev.service)] = e.to_dict(ev)
+
+    def _on_priority_configured(self, ev: e.PriorityConfigured) -> None:
+        new = replace(self.office.priorities[ev.priority], label=dict(ev.label))
+        self.office = replace(self.office, priorities={**self.office.priorities, ev.priority: new})
+        self.configured[("priority", ev.priority)] = e.to_dict(ev)
+
+    def _on_notes_set(self, ev: e.NotesSet) -> None:
+        self.division = replace(self.division, notes=dict(ev.notes))
+        self.configured[("notes", "")] = e.to_dict(ev)
+
     def _on_alerted(self, ev: e.ManagerAlerted) -> None:
         self.alerts[ev.counter] = (ev.at, ev.clerk, ev.note)
 
@@ -999,11 +1168,14 @@ class DivisionState:
                 {"counter": k, "at": at, "clerk": clerk, "note": note}
                 for k, (at, clerk, note) in self.alerts.items()
             ],
+            "configured": list(self.configured.values()),
         }
 
     @classmethod
     def restore(cls, office: Office, holidays: Holidays, data: dict[str, Any]) -> DivisionState:
         state = cls(office, data["division"], holidays)
+        for change in data.get("configured", []):
+            state.apply(e.from_dict(change))
         state.day = data["day"]
         state.issued = dict(data["issued"])
         for raw in data["visits"]:
@@ -1028,6 +1200,22 @@ class DivisionState:
         return state
 
 
+def _texts(texts: Mapping[str, str], *, required: bool) -> dict[str, str]:
+    """A configured text in the shipped languages; Latvian first, so it must be there
+    when the text is ``required``. Empty texts are dropped."""
+    found = {lang: str(v).strip() for lang, v in texts.items() if str(v).strip()}
+    unknown = [lang for lang in found if lang not in SHIPPED_LANGUAGES]
+    if unknown:
+        raise refuse(
+            "invalid_configuration",
+            f"Texts are in {', '.join(SHIPPED_LANGUAGES)}.",
+            languages=unknown,
+        )
+    if required and "lv" not in found:
+        raise refuse("invalid_configuration", "The Latvian text is required.")
+    return {lang: found[lang] for lang in SHIPPED_LANGUAGES if lang in found}
+
+
 def _parse_day(day: str) -> date:
     try:
         return date.fromisoformat(day)
@@ -1043,6 +1231,10 @@ _HANDLERS: dict[type, Callable[[DivisionState, Any, int], list[e.Event]]] = {
     c.RateVisit: DivisionState._rate,
     c.ReportPrinter: DivisionState._report_printer,
     c.AlertManager: DivisionState._alert_manager,
+    c.ConfigureCounter: DivisionState._configure_counter,
+    c.ConfigureService: DivisionState._configure_service,
+    c.ConfigurePriority: DivisionState._configure_priority,
+    c.SetNotes: DivisionState._set_notes,
     c.AnswerAlert: DivisionState._answer_alert,
     c.OpenCounter: DivisionState._open_counter,
     c.CloseCounter: DivisionState._close_counter,
@@ -1075,6 +1267,10 @@ _APPLIERS: dict[type, Callable[[DivisionState, Any], None]] = {
     e.VisitRated: DivisionState._on_rated,
     e.PrinterReported: DivisionState._on_printer,
     e.ManagerAlerted: DivisionState._on_alerted,
+    e.CounterConfigured: DivisionState._on_counter_configured,
+    e.ServiceConfigured: DivisionState._on_service_configured,
+    e.PriorityConfigured: DivisionState._on_priority_configured,
+    e.NotesSet: DivisionState._on_notes_set,
     e.AlertAnswered: DivisionState._on_alert_answered,
     e.ServiceStarted: DivisionState._on_started,
     e.StepFinished: DivisionState._on_finished,

@@ -49,6 +49,11 @@ class LearnedDurations:
             self._cache = {service: self.expected(service) for service in self._configured}
         return self._cache
 
+    def configure(self, service: str, expected_ms: int) -> None:
+        """The configured duration of a service, changed by an admin (or a new one)."""
+        self._configured[service] = expected_ms
+        self._cache.clear()
+
     def to_dict(self) -> dict[str, list[int]]:
         return {service: list(samples) for service, samples in self._samples.items()}
 

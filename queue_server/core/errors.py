@@ -46,6 +46,8 @@ CODES: dict[str, str] = {
     "counter_paused": "The counter is paused.",
     "counter_not_paused": "The counter is not paused.",
     "no_alert": "The counter has no open alert.",
+    "invalid_configuration": "A configuration change is not valid.",
+    "service_still_waiting": "Visitors wait for a service no counter would serve any more.",
     "counter_busy": "The counter is still serving a visit.",
     "counter_idle": "The counter has no current visit.",
     "service_not_at_counter": "The counter does not serve this service.",

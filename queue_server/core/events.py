@@ -111,6 +111,43 @@ class PrinterReported(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class CounterConfigured(Event):
+    """A counter's services (in call order), accessibility codes and note, as they are now."""
+
+    type: ClassVar[str] = "counter_configured"
+    counter: str
+    services: tuple[str, ...]
+    accessibility: tuple[str, ...]
+    note: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfigured(Event):
+    """A service's texts, prefix and expected duration in this division, as they are now."""
+
+    type: ClassVar[str] = "service_configured"
+    service: str
+    prefix: str
+    name: dict[str, str]
+    description: dict[str, str]
+    bring: dict[str, str]
+    expected_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class PriorityConfigured(Event):
+    type: ClassVar[str] = "priority_configured"
+    priority: str
+    label: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class NotesSet(Event):
+    type: ClassVar[str] = "notes_set"
+    notes: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
 class ManagerAlerted(Event):
     """A clerk called the manager silently: staff only, never on a lobby screen."""
 
@@ -243,6 +280,10 @@ EVENT_TYPES: dict[str, type[Event]] = {
         VisitRated,
         ManagerAlerted,
         AlertAnswered,
+        CounterConfigured,
+        ServiceConfigured,
+        PriorityConfigured,
+        NotesSet,
         PrinterReported,
         ServiceStarted,
         StepFinished,

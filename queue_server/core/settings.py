@@ -35,6 +35,17 @@ class Service:
     expected_ms: int
 
 
+#: Accessibility feature codes a counter may list; the catalogs label each
+#: (``accessibility.<code>``).
+ACCESSIBILITY_FEATURES = (
+    "wheelchair_access",
+    "lowered_desk",
+    "hearing_loop",
+    "sign_language",
+    "magnifier",
+)
+
+
 @dataclass(frozen=True)
 class Counter:
     """A counter (desk) of a division and the services it serves, in its order."""

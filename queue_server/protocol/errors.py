@@ -37,6 +37,11 @@ CODES: dict[str, str] = {
     "wrong_counter": "A clerk acts only at the counter they logged in to.",
     "unknown_division": "No such division is configured.",
     "rate_limited": "Too many messages: slow down.",
+    "unknown_device": "No such device in this division.",
+    "unknown_user": "No such account in this division.",
+    "username_taken": "The username is taken (usernames are never reused).",
+    "already_inactive": "The device is already revoked, or the account already disabled.",
+    "invalid_account": "A username, name or password that the rules do not allow.",
     "unavailable": "The server cannot store anything now (the disk may be full).",
     "internal": "The server failed unexpectedly; nothing was changed.",
 }

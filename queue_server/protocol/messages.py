@@ -53,6 +53,16 @@ def _ident_list(v: Any) -> bool:
     return isinstance(v, list) and 0 < len(v) <= 10 and all(_ident(x) for x in v)
 
 
+def _texts(v: Any) -> bool:
+    """A configured text per language: ``{"lv": ..., "en": ...}``, each up to 1000."""
+    return (
+        isinstance(v, dict)
+        and 0 < len(v) <= 4
+        and all(k in ("lv", "en", "ru", "uk") for k in v)
+        and all(isinstance(x, str) and len(x) <= 1000 and _utf8(x) for x in v.values())
+    )
+
+
 def _integer(low: int, high: int) -> Callable[[Any], bool]:
     return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
 
@@ -83,6 +93,22 @@ KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
         lambda v: isinstance(v, list) and len(v) <= 8 and all(_ident(x) for x in v),
         "a list of up to 8 identifiers",
     ),
+    "codes": (
+        lambda v: isinstance(v, list) and len(v) <= 10 and all(_ident(x) for x in v),
+        "a list of up to 10 identifiers (empty: none)",
+    ),
+    "texts": (_texts, "an object of texts by language (lv, en, ru, uk), each up to 1000"),
+    "prefix": (
+        lambda v: isinstance(v, str) and len(v) == 1 and "A" <= v <= "Z",
+        "one letter from A to Z",
+    ),
+    "minutes": (_integer(1, 240), "a whole number of minutes from 1 to 240"),
+    "share": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 < v <= 1,
+        "a share above 0 and at most 1 (0.9 for 90 %)",
+    ),
+    "period": (lambda v: v in ("day", "week", "month"), "one of day, week, month"),
+    "device": (lambda v: v in ("kiosk", "display"), "one of kiosk, display"),
 }
 
 
@@ -95,7 +121,9 @@ class RequestType:
     summary: str
 
 
-def _req(name: str, roles: set[str] | frozenset[str], summary: str, **fields: str) -> RequestType:
+def _req(
+    name: str, roles: set[str] | frozenset[str], summary: str, /, **fields: str
+) -> RequestType:
     """``fields``: name -> kind, with a trailing ``?`` for an optional field."""
     parsed = {key: (kind.rstrip("?"), not kind.endswith("?")) for key, kind in fields.items()}
     return RequestType(name, frozenset(roles), parsed, summary)
@@ -197,6 +225,21 @@ REQUESTS: dict[str, RequestType] = {
             services="ids",
             due="instant",
             priority="id?",
+            name="text?",
+            phone="text?",
+        ),
+        _req(
+            "free_slots",
+            {ADMIN},
+            "the bookable time slots of a day for a service, and how many places are free",
+            service="id",
+            day="day",
+        ),
+        _req(
+            "booking_contact",
+            {ADMIN},
+            "the caller's name and phone kept with a booking (personal: on demand only)",
+            code="id",
         ),
         _req("move_booking", {ADMIN}, "move a booking to another slot", code="id", due="instant"),
         _req("cancel_booking", {ADMIN}, "cancel a booking", code="id"),
@@ -210,6 +253,78 @@ REQUESTS: dict[str, RequestType] = {
             note="text?",
         ),
         _req("clear_hours_exception", {ADMIN}, "remove a date's exception", day="day"),
+        _req(
+            "configure_counter",
+            {ADMIN},
+            "change a counter's services (in call order), accessibility codes and note",
+            counter="id",
+            services="ids?",
+            accessibility="codes?",
+            note="texts?",
+        ),
+        _req(
+            "configure_service",
+            {ADMIN},
+            "change a service's texts, expected duration or prefix in this division",
+            service="id",
+            name="texts?",
+            description="texts?",
+            bring="texts?",
+            expected_minutes="minutes?",
+            prefix="prefix?",
+        ),
+        _req(
+            "configure_priority",
+            {ADMIN},
+            "change a priority category's label",
+            priority="id",
+            label="texts",
+        ),
+        _req("set_notes", {ADMIN}, "the division's notes for the lobby", notes="texts"),
+        _req("list_devices", {ADMIN}, "the division's kiosks and displays, connected or not"),
+        _req(
+            "add_device",
+            {ADMIN},
+            "register a kiosk or display; the reply has its token, once",
+            kind="device",
+            name="text",
+        ),
+        _req("revoke_device", {ADMIN}, "revoke a device of the division", device="id"),
+        _req("list_users", {ADMIN}, "the clerk and admin accounts of the division"),
+        _req(
+            "add_user",
+            {ADMIN},
+            "create a clerk account for the division; the reply has its password, once",
+            username="text",
+        ),
+        _req("disable_user", {ADMIN}, "disable a clerk account of the division", username="text"),
+        _req(
+            "reset_password",
+            {ADMIN},
+            "give a clerk account of the division a new password; the reply has it, once",
+            username="text",
+        ),
+        _req(
+            "stats",
+            {ADMIN},
+            "the division's statistics for a day, week or month",
+            period="period",
+            start="day",
+            target_minutes="minutes?",
+            target_share="share?",
+        ),
+        _req(
+            "audit",
+            {ADMIN},
+            "who did what and when: events and account changes, newest first, filtered",
+            from_day="day?",
+            to_day="day?",
+            actor="text?",
+            event="id?",
+            number="number?",
+            text="text?",
+            before_seq="seq?",
+        ),
     )
 }
 
@@ -220,6 +335,7 @@ SERVER_MESSAGES: dict[str, str] = {
     "event": "one committed event, as this role may see it, with its sequence number",
     "queues": "waiting counts and estimated waits per service, after a change",
     "status": "a visitor's own visit: its services, place in line, estimate and counter",
+    "presence": "staff: a kiosk or display of the division connected or disconnected",
     "result": "the answer to a request that succeeded",
     "error": "the answer to a request that failed: a stable code and a sentence",
 }

@@ -33,6 +33,10 @@ _PUBLIC_FIELDS: dict[str, tuple[str, ...] | None] = {
     "visit_rated": None,
     "printer_reported": None,
     "manager_alerted": None,
+    "counter_configured": None,
+    "service_configured": None,
+    "priority_configured": None,
+    "notes_set": None,
     "alert_answered": None,
     "service_started": ("number", "counter"),
     "step_finished": ("number", "counter"),
@@ -172,7 +176,7 @@ def visit_status(
         steps.append(
             {
                 "service": step.service,
-                "name": local(office.services[step.service].name),
+                "name": local(state.office.services[step.service].name),
                 "progress": progress,
             }
         )
@@ -205,7 +209,9 @@ def recent_calls(state: DivisionState, limit: int = 10) -> list[dict[str, Any]]:
 
 
 def division_info(office: Office, state: DivisionState, now: int) -> dict[str, Any]:
-    """What a lobby screen shows about the division: names, services, hours, contacts."""
+    """What a lobby screen shows about the division: names, services, hours, contacts
+    (as configured, with the changes an admin made live)."""
+    office = state.office
     division = state.division
     hours = state.hours
     today = hours.day(hours.local_date(now))

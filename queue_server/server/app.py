@@ -24,19 +24,25 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response
 
-from queue_server.accounts import Accounts, LoginThrottle
+from queue_server.accounts import AccountError, Accounts, LoginThrottle
 from queue_server.core import DivisionState, DomainError
 from queue_server.core import events as e
 from queue_server.core.settings import Office
 from queue_server.protocol import REQUESTS, ProtocolError, Request, parse, views
 from queue_server.store import Committed, Store, StoreError
 
-from . import status_links, web
+from . import admin, status_links, web
 from .dispatch import COMMANDS, Session, command_for, ticket
 from .logs import log, source_tag
 from .settings import ServerSettings
 
 WS_PATH = "/ws"
+#: Requests answered from a read-only connection in a worker thread.
+_READS_IN_THREAD = frozenset({"stats", "audit"})
+#: Configuration events: the lobby's screens get a fresh snapshot after them.
+_CONFIG_EVENTS = frozenset(
+    {"counter_configured", "service_configured", "priority_configured", "notes_set"}
+)
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
@@ -157,6 +163,9 @@ class QueueServer:
         if session is None:
             return
         bucket = _Bucket(self.settings.rate, self.settings.burst)
+        device = session.role in ("kiosk", "display")
+        if device:
+            self._presence(session)
         try:
             async for message in ws:
                 await self._on_message(ws, session, message, bucket)
@@ -165,6 +174,42 @@ class QueueServer:
         finally:
             self.subscribers.get(session.division, {}).pop(ws, None)
             log("disconnected", role=session.role, division=session.division, actor=session.actor)
+            if device:
+                self._presence(session)
+
+    def _connected(self, division: str) -> set[str]:
+        """The devices of a division with a connection now."""
+        return {
+            s.actor
+            for s in self.subscribers.get(division, {}).values()
+            if s.role in ("kiosk", "display")
+        }
+
+    def _presence(self, session: Session) -> None:
+        """Tell the division's staff that a kiosk or display came or went."""
+        listeners = self.subscribers.get(session.division, {})
+        staff = [ws for ws, s in listeners.items() if s.role in ("clerk", "admin")]
+        if not staff:
+            return
+        account = session.account
+        text = json.dumps(
+            {
+                "type": "presence",
+                "device": {
+                    "id": session.actor,
+                    "kind": session.role,
+                    "name": getattr(account, "name", session.actor),
+                },
+                "connected": session.actor in self._connected(session.division),
+            },
+            ensure_ascii=False,
+        )
+        ready = [ws for ws in staff if listeners[ws].backlog is None]
+        for ws in staff:
+            waiting = listeners[ws].backlog
+            if waiting is not None:
+                waiting.append(text)
+        broadcast(ready, text)
 
     async def _hello(self, ws: ServerConnection, source: str) -> Session | None:
         deadline = asyncio.get_running_loop().time() + self.settings.hello_timeout
@@ -399,7 +444,14 @@ class QueueServer:
                 raise ProtocolError("already_authenticated", "This connection already said hello.")
             if session.role not in spec.roles:
                 raise ProtocolError("forbidden", f"A {session.role} may not send {request.type}.")
-            reply = self._answer(ws, session, request)
+            if request.type in _READS_IN_THREAD:
+                reply = await self._read_in_thread(session, request)
+            else:
+                reply = self._answer(ws, session, request)
+        except AccountError as error:
+            refusal = admin.account_error(error)
+            await self._send_error(ws, request.id, refusal.code, refusal.message)
+            return
         except (ProtocolError, DomainError) as error:
             details = {k: v for k, v in error.details.items() if k != "id"}
             await self._send_error(ws, request.id, error.code, error.message, details)
@@ -418,10 +470,46 @@ class QueueServer:
             return
         await ws.send(json.dumps({"type": "result", "id": request.id, **reply}, ensure_ascii=False))
 
+    async def _read_in_thread(self, session: Session, request: Request) -> dict[str, Any]:
+        """Statistics and the audit trail: long reads, on their own read-only
+        connection in a worker thread, so the lobby does not wait for them."""
+        names = admin.Names.of(self.accounts)
+        division = session.division
+        if request.type == "stats":
+            timezone = self.store.states[division].division.timezone
+            return await asyncio.to_thread(
+                admin.statistics, self.settings.db, division, timezone, request.fields, names
+            )
+        return await asyncio.to_thread(
+            admin.audit, self.settings.db, division, request.fields, names
+        )
+
     def _answer(self, ws: ServerConnection, session: Session, request: Request) -> dict[str, Any]:
         division = session.division
         state = self.store.states[division]
         now = self.now()
+        f = request.fields
+        if request.type == "free_slots":
+            return admin.free_slots(state, f["service"], f["day"], now)
+        if request.type == "booking_contact":
+            if f["code"] not in state.appointments:
+                raise DomainError("unknown_appointment", "There is no booking with this code.")
+            contact = self.store.booking_contact(division, f["code"])
+            return {"name": contact and contact.name, "phone": contact and contact.phone}
+        if request.type == "list_devices":
+            return admin.list_devices(self.accounts, session, self._connected(division), state)
+        if request.type == "add_device":
+            return admin.add_device(self.accounts, session, f["kind"], f["name"], now)
+        if request.type == "revoke_device":
+            return admin.revoke_device(self.accounts, session, f["device"], now)
+        if request.type == "list_users":
+            return admin.list_users(self.accounts, session)
+        if request.type == "add_user":
+            return admin.add_user(self.accounts, session, f["username"], now)
+        if request.type == "disable_user":
+            return admin.disable_user(self.accounts, session, f["username"], now)
+        if request.type == "reset_password":
+            return admin.reset_password(self.accounts, session, f["username"], now)
         if request.type == "snapshot":
             return {
                 "snapshot": json.loads(self._snapshot_message(session, state, self.store.last_seq))
@@ -473,6 +561,11 @@ class QueueServer:
         elif request.type == "book":
             booked = [c.event for c in committed if isinstance(c.event, e.AppointmentBooked)]
             reply["code"] = booked[0].code
+            if f["name"] is not None or f["phone"] is not None:
+                # Personal data: kept beside the log, purged after the retention period.
+                self.store.add_booking_contact(
+                    division, reply["code"], f["name"] or "", f["phone"], now
+                )
         if session.role in ("clerk", "admin"):
             reply["events"] = [views.event_view(c.event, views.STAFF) for c in committed]
         return reply
@@ -531,6 +624,23 @@ class QueueServer:
                     broadcast(connections, text)
         if any(item.event.type in views.QUEUE_EVENTS for item in committed):
             self._dirty.add(division)
+        if any(item.event.type in _CONFIG_EVENTS for item in committed):
+            self._refresh_lobby(division)
+
+    def _refresh_lobby(self, division: str) -> None:
+        """After a configuration change the kiosks and displays get a fresh snapshot:
+        they see the new service texts, counters and notes without knowing the events."""
+        state = self.store.states[division]
+        seq = self.store.last_seq
+        for ws, session in list(self.subscribers.get(division, {}).items()):
+            if session.role not in ("kiosk", "display"):
+                continue
+            text = self._snapshot_message(session, state, seq)
+            if session.backlog is not None:
+                session.backlog.append(text)
+            else:
+                broadcast([ws], text)
+        self._dirty.add(division)
 
     def _broadcast_queues(self) -> None:
         dirty, self._dirty = self._dirty, set()

@@ -84,6 +84,22 @@ _BUILD: dict[str, Callable[[dict[str, Any], Session], c.Command]] = {
         f["day"], f["open_min"], f["close_min"], f["note"] or ""
     ),
     "clear_hours_exception": lambda f, s: c.ClearHoursException(f["day"]),
+    "configure_counter": lambda f, s: c.ConfigureCounter(
+        f["counter"],
+        None if f["services"] is None else tuple(f["services"]),
+        None if f["accessibility"] is None else tuple(f["accessibility"]),
+        f["note"],
+    ),
+    "configure_service": lambda f, s: c.ConfigureService(
+        f["service"],
+        f["name"],
+        f["description"],
+        f["bring"],
+        None if f["expected_minutes"] is None else f["expected_minutes"] * 60_000,
+        f["prefix"],
+    ),
+    "configure_priority": lambda f, s: c.ConfigurePriority(f["priority"], f["label"]),
+    "set_notes": lambda f, s: c.SetNotes(f["notes"]),
 }
 
 #: Requests that change state (the others only read).

@@ -39,9 +39,7 @@ def dumps(data: Any) -> str:
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
 
 
-def encode(
-    seq: int, division: str, day: str, event: e.Event, actor: str | None = None
-) -> EventRow:
+def encode(seq: int, division: str, day: str, event: e.Event, actor: str | None = None) -> EventRow:
     data = e.to_dict(event)
     del data["type"], data["at"]
     return (seq, division, day, event.type, event.at, dumps(data), actor)
