@@ -129,7 +129,8 @@ def queues(state: DivisionState, now: int) -> dict[str, dict[str, Any]]:
 
 def counter_figures(state: DivisionState, counter: str) -> dict[str, Any]:
     """Today's figures of one counter, for its clerk: steps ended by outcome, no-shows,
-    transfers away, and the mean time from the start of service to its end."""
+    transfers away, and the mean time from the start of service (or the call, when the
+    clerk did not mark the start) to its end."""
     figures: dict[str, Any] = dict.fromkeys(
         ("served", "refused", "referred", "behaviour", "no_shows", "transferred"), 0
     )
@@ -145,8 +146,9 @@ def counter_figures(state: DivisionState, counter: str) -> dict[str, Any]:
                 continue
             if step.outcome in ("served", "refused", "referred", "behaviour", "transferred"):
                 figures[step.outcome] += 1
-            if step.started_at is not None:
-                durations.append(step.finished_at - step.started_at)
+            begun = step.started_at if step.started_at is not None else step.called_at
+            if begun is not None:
+                durations.append(step.finished_at - begun)
     figures["mean_service_ms"] = sum(durations) // len(durations) if durations else None
     return figures
 
@@ -255,6 +257,14 @@ def division_info(office: Office, state: DivisionState, now: int) -> dict[str, A
             for c in division.counters
         ],
         "contacts": asdict(office.contacts),
+        "refusal_reasons": [
+            {"id": reason, "label": dict(label)} for reason, label in office.refusal_reasons.items()
+        ],
+        "rules": {
+            "undo_window_ms": office.rules.undo_window_ms,
+            "no_show_grace_ms": office.rules.no_show_grace_ms,
+            "recall_limit": office.rules.recall_limit,
+        },
     }
 
 

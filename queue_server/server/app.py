@@ -368,6 +368,9 @@ class QueueServer:
         else:
             who = views.audience(session.role)
             messages += [m for m in (_event_message(c, who) for c in missed) if m]
+            # The waiting counts and estimates as they are now, as after any change.
+            queues = {"type": "queues", "seq": seq, "queues": views.queues(state, self.now())}
+            messages.append(json.dumps(queues))
         session.seq = seq
         log(
             "connected",

@@ -1,0 +1,66 @@
+"""Headless Chromium for the console tests: the system's browser, driven by Playwright.
+
+    with chromium() as browser:
+        page = console_page(browser, server.http + "/clerk?division=riga-1")
+
+``playwright install`` cannot download here, so the tests use ``/usr/bin/chromium``.
+Every page records what the browser complains about (console errors, uncaught
+exceptions, Content-Security-Policy refusals) in ``page.problems``, so a test can
+assert there were none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: The console's design size: a counter PC's screen.
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def console_page(browser: Any, url: str) -> Any:
+    """A new page at ``url`` (1280x800) that collects the browser's complaints."""
+    page = browser.new_page(viewport=VIEWPORT)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.problems = problems
+    page.goto(url)
+    return page
+
+
+def run(coroutine: Any) -> Any:
+    """Run a coroutine to its end from a test that drives the browser.
+
+    Playwright's sync API keeps an event loop running in this thread, so
+    ``asyncio.run`` is refused here: the protocol clients run in a thread of their own.
+    """
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
