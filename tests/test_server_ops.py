@@ -8,6 +8,8 @@ import re
 import signal
 import ssl
 import subprocess
+import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from queue_server.client import RequestFailed, RindaClient
-from tests.conftest import TIMEOUT
+from tests.conftest import TIMEOUT, at
 from tests.serverkit import ServerProcess
 
 
@@ -132,3 +134,44 @@ def test_logs_are_structured_and_carry_no_secrets_or_personal_data(tmp_path):
         assert personal not in text, personal
     (failed,) = [r for r in records if r["event"] == "login_failed"]
     assert re.fullmatch(r"[0-9a-f]{8}", failed["source"]), "a source is a tag, not an address"
+
+
+def test_a_demonstration_clock_runs_faster_from_its_start(tmp_path):
+    """--clock-speed 600: ten minutes of the lobby pass in a second of real time."""
+    with ServerProcess(tmp_path, extra=["--clock-speed", "600"]) as server:
+
+        async def counter(request: str) -> int:
+            async with RindaClient(
+                server.url,
+                division="riga-1",
+                user="clerk1",
+                password=server.passwords["clerk1"],
+                counter="1",
+            ) as desk:
+                reply = await desk.request(request)
+                return int(reply["events"][-1]["at"])
+
+        opened = asyncio.run(counter("open"))
+        time.sleep(1.0)
+        closed = asyncio.run(counter("close"))
+    assert opened >= at("2026-11-30 09:00")
+    assert closed - opened >= 600_000  # at least 1 s of real time: 600 s of the lobby's
+
+
+def test_a_fast_clock_needs_a_start(tmp_path):
+    found = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "serve",
+            "--db",
+            str(tmp_path / "x.sqlite"),
+            "--clock-speed",
+            "60",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert found.returncode != 0 and "--clock-speed needs --clock-start" in found.stderr

@@ -53,13 +53,16 @@ _OVER = frozenset({"done", "cancelled", "expired"})
 
 
 class Clock:
-    """Epoch milliseconds: the wall clock, or one started at a given instant."""
+    """Epoch milliseconds: the wall clock, or one started at a given instant and
+    running ``speed`` times as fast (a demonstration plays a morning in minutes)."""
 
-    def __init__(self, start_ms: int | None = None) -> None:
-        self._offset = 0.0 if start_ms is None else start_ms / 1000 - time.time()
+    def __init__(self, start_ms: int | None = None, speed: float = 1.0) -> None:
+        self._started = time.time()
+        self._start_ms = self._started * 1000 if start_ms is None else float(start_ms)
+        self._speed = speed
 
     def __call__(self) -> int:
-        return int((time.time() + self._offset) * 1000)
+        return int(self._start_ms + (time.time() - self._started) * 1000 * self._speed)
 
 
 @dataclass
@@ -112,7 +115,7 @@ class QueueServer:
         self._closing: set[asyncio.Task[None]] = set()
         self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rinda-scrypt")
         self._generation = accounts.generation()
-        self.now = Clock(settings.clock_start_ms)
+        self.now = Clock(settings.clock_start_ms, settings.clock_speed)
         self._link_key = store.key("status_links")
 
     # ------------------------------------------------------------------ HTTP

@@ -58,6 +58,13 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         help="run the clock from this local time (Europe/Riga) instead of now: rehearsals, demos",
     )
     parser.add_argument(
+        "--clock-speed",
+        type=float,
+        default=1.0,
+        help="with --clock-start: run the clock this many times as fast (a demonstration "
+        "plays a morning in minutes; never in a real lobby)",
+    )
+    parser.add_argument(
         "--public-url",
         help="the address phones reach this server at (https://...): tickets get a QR code "
         "of the visit's live status page",
@@ -88,6 +95,10 @@ def _instant(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     if (args.cert is None) != (args.key is None):
         raise SystemExit("rinda-server serve: give both --cert and --key, or neither.")
+    if args.clock_speed != 1.0 and args.clock_start is None:
+        raise SystemExit("rinda-server serve: --clock-speed needs --clock-start.")
+    if not 0 < args.clock_speed <= 3600:
+        raise SystemExit("rinda-server serve: --clock-speed is above 0 and at most 3600.")
     logs.setup()
     office = office_from(args)
     args.db.parent.mkdir(parents=True, exist_ok=True)
@@ -98,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
         certfile=args.cert,
         keyfile=args.key,
         clock_start_ms=args.clock_start,
+        clock_speed=args.clock_speed,
         rate=args.rate,
         burst=args.burst,
         session_ms=int(args.session_minutes * 60_000),

@@ -31,6 +31,8 @@ class ServerSettings:
     #: Start the server's clock at this instant (epoch ms) instead of the wall clock;
     #: it then runs at real speed. For demonstrations, rehearsals and tests.
     clock_start_ms: int | None = None
+    #: How many times faster than real time that clock runs (demonstrations only).
+    clock_speed: float = 1.0
     #: How long a console's login session lasts (a working day); then log in again.
     session_ms: int = 12 * 3600 * 1000
     #: The server's address as visitors' phones reach it (``https://rinda.example.lv``):
