@@ -17,18 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from queue_server.client import RindaClient
 from queue_server.config import Catalog, load_office
 from tests.browser import chromium, console_page, run
 from tests.conftest import TIMEOUT
 from tests.serverkit import DIVISION, ServerProcess
-
-pytest.importorskip("playwright")
-if not Path("/usr/bin/chromium").exists():
-    pytest.skip("no Chromium at /usr/bin/chromium", allow_module_level=True)
-
-from playwright.sync_api import expect
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WAIT_MS = TIMEOUT * 1000
