@@ -54,6 +54,7 @@ from kivy.utils import get_color_from_hex
 from kiosk import widgets
 from kiosk.accessibility import palette, text_sizes
 from kiosk.flow import KioskFlow
+from kiosk.presenter import chosen_word, level_word
 from kiosk.printer import PrinterSettings, send_ticket
 from kiosk.printing import PrintTicket
 from kiosk.settings import KioskSettings
@@ -359,7 +360,12 @@ class KioskApp(App):
         self.band_text = heading if view.accessible else ""
         screen.heading = heading
         screen.messages = [
-            {"level": m.level.value, "icon": ICONS[m.level.value], "text": words(m.words)}
+            {
+                "level": m.level.value,
+                "icon": ICONS[m.level.value],
+                "level_word": words(level_word(m.level)),
+                "text": words(m.words),
+            }
             for m in view.messages
         ]
         screen.items = [_item(i, self.catalog, lang) for i in view.items]
@@ -373,7 +379,7 @@ class KioskApp(App):
                 "label": words(entry.label),
                 "value": " ".join(entry.value.ljust(entry.length, "_")),
                 "keys": [{"text": k, "verb": entry.verb, "args": [k]} for k in entry.keys],
-                "erase_text": "⌫",
+                "erase_text": f"⌫ {words(entry.erase_label)}",
                 "erase_verb": entry.erase_verb,
                 "erase_enabled": bool(entry.value),
             }
@@ -384,6 +390,8 @@ class KioskApp(App):
             else {
                 "number": view.ticket.number,
                 "lines": "\n".join(words(line) for line in view.ticket.lines),
+                "status_url": view.ticket.status_url or "",
+                "qr_words": words(view.ticket.qr_words) if view.ticket.qr_words else "",
             }
         )
         screen.busy = view.busy
@@ -438,8 +446,18 @@ def _item(item: Item, catalog: Catalog, lang: str) -> dict[str, Any]:
         "available": item.enabled,
         "selected": item.selected,
         "position": str(item.position) if item.position is not None else "",
+        "chosen": _chosen(item, words),
+        "choice": item.choice,
         "buttons": [_button(b, words(b.label)) for b in item.buttons],
     }
+
+
+def _chosen(item: Item, words: Callable[[Words], str]) -> str:
+    """A chosen row's word, with the tick beside it when no number shows the place."""
+    chosen = chosen_word(item)
+    if chosen is None:
+        return ""
+    return words(chosen) if item.position is not None else f"✓ {words(chosen)}"
 
 
 __all__ = ["KioskApp", "register_fonts"]

@@ -8,6 +8,7 @@ server is there, the clock) and change nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Required, TypedDict
 
 from kiosk.session import (
@@ -32,6 +33,7 @@ from kiosk.view import (
     Local,
     Message,
     Screen,
+    Text,
     TicketView,
     View,
     Words,
@@ -88,19 +90,19 @@ class Body(TypedDict, total=False):
 
 def _start(flow: KioskFlow) -> Body:
     lobby = _lobby(flow)
-    s = flow.session
     messages = [Message(Level.INFO, today_hours(lobby))]
     if not lobby.is_open(flow.now()):
         messages.append(_closed_now(flow, lobby))
     return {
         "title": text("kiosk.start.title", division=Local(lobby.division["name"])),
         "items": tuple(
+            # A tap goes straight on in that language: a button, not a choice to tick.
             Item(
                 id=lang,
                 label=text(f"language.{lang}"),
                 verb="choose_language",
                 args=(lang,),
-                selected=lang == s.lang,
+                choice=False,
             )
             for lang in flow.languages
         ),
@@ -388,9 +390,15 @@ def _done(flow: KioskFlow) -> Body:
     if ticket.get("past_closing"):
         messages.append(Message(Level.WARNING, text("kiosk.done.past_closing")))
     buttons.append(Button("go_home", text("kiosk.button.finish"), primary=True))
+    shown = _ticket(flow)
+    if shown is not None and s.printer_fault is not None and ticket.get("status_url"):
+        # No paper ticket: the visitor can follow the queue on a phone instead.
+        shown = replace(
+            shown, status_url=ticket["status_url"], qr_words=text("kiosk.done.status_qr")
+        )
     return {
         "title": text("kiosk.done.title"),
-        "ticket": _ticket(flow),
+        "ticket": shown,
         "messages": tuple(messages),
         "buttons": tuple(buttons),
     }
@@ -584,11 +592,9 @@ def _ticket(flow: KioskFlow) -> TicketView | None:
     lobby = flow.lobby
     if ticket is None or lobby is None:
         return None
-    lines: list[Words] = [
-        text("kiosk.done.service", position=n, name=service_name(lobby, sid))
-        for n, sid in enumerate(ticket["services"], 1)
-    ]
-    for sid in ticket["services"]:
+    lines: list[Words] = []
+    for n, sid in enumerate(ticket["services"], 1):  # each service with what to bring
+        lines.append(text("kiosk.done.service", position=n, name=service_name(lobby, sid)))
         lines += _bring(lobby, sid)
     if ticket.get("due"):
         lines.append(text("kiosk.done.booked", time=clock_time(ticket["due"], lobby)))
@@ -641,6 +647,18 @@ def _countdown(flow: KioskFlow) -> Countdown | None:
 # ---------------------------------------------------------------------- speech
 
 
+def level_word(level: Level) -> Text:
+    """The word that goes with a message's icon: nothing is told by colour alone."""
+    return text(f"kiosk.banner.{level.value}")
+
+
+def chosen_word(item: Item) -> Text | None:
+    """The word a chosen row shows beside its tick (or its place in the visit)."""
+    if item.position is not None:
+        return text("kiosk.services.chosen_position", position=item.position)
+    return text("kiosk.services.chosen") if item.selected else None
+
+
 def speech(view: View, catalog: Catalog, lang: str) -> list[str]:
     """The screen as sentences to read aloud, most important first: the countdown,
     the title, the ticket, the messages, the field, the rows, the buttons."""
@@ -656,7 +674,13 @@ def speech(view: View, catalog: Catalog, lang: str) -> list[str]:
         spoken = " ".join(view.ticket.number)
         lines.append(words(text("kiosk.speech.number", number=spoken)))
         lines += [words(line) for line in view.ticket.lines]
-    lines += [words(message.words) for message in view.messages]
+        if view.ticket.qr_words is not None:
+            lines.append(words(view.ticket.qr_words))
+    for message in view.messages:  # a warning or a problem is said to be one
+        said: Words = message.words
+        if message.level is not Level.INFO:
+            said = text("kiosk.banner.labelled", level=level_word(message.level), text=said)
+        lines.append(words(said))
     if view.entry is not None:
         typed = " ".join(view.entry.value) or words(text("kiosk.speech.empty"))
         lines.append(words(text("kiosk.speech.entry", label=view.entry.label, value=typed)))

@@ -9,6 +9,7 @@ Playing the file is the app's job (it holds the audio device).
 from __future__ import annotations
 
 import hashlib
+import secrets
 import shutil
 import subprocess
 from pathlib import Path
@@ -38,7 +39,9 @@ class Speaker:
         if path.exists() and path.stat().st_size > 44:
             return path
         self.cache.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".part")
+        # Two screens read in quick succession may make the same line at once: each
+        # writes its own partial file, and the last rename wins.
+        partial = path.with_suffix(f".{secrets.token_hex(4)}.part")
         try:
             subprocess.run(
                 [

@@ -125,6 +125,10 @@ class Item:
     note: Words | None = None
     #: Controls of the row itself (move a chosen service up or down).
     buttons: tuple[Button, ...] = ()
+    #: True: one of a set of choices, drawn with a box that shows the tick (or the
+    #: place) and the word "chosen"; False: a tap goes straight on (a language on the
+    #: start screen), drawn as a button.
+    choice: bool = True
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ class Entry:
     #: Tapping a key calls ``flow.<verb>(key)``.
     verb: str
     erase_verb: str
+    #: The words on the erase key (beside its icon).
+    erase_label: Words = Text("kiosk.button.erase")
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,10 @@ class TicketView:
 
     number: str
     lines: tuple[Words, ...]
+    #: The visit's live status page, shown as a QR code beside ``qr_words`` when the
+    #: ticket could not be printed (None: no code on the screen).
+    status_url: str | None = None
+    qr_words: Words | None = None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 from kivy.app import App
 from kivy.factory import Factory
+from kivy.graphics.texture import Texture
 from kivy.properties import (
     BooleanProperty,
     DictProperty,
@@ -23,8 +24,11 @@ from kivy.properties import (
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
+from kivy.uix.image import Image
 from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
+
+from kiosk.qr import modules
 
 
 class Tappable(ButtonBehavior):
@@ -79,6 +83,8 @@ class MessageBox(BoxLayout):
 
     level = StringProperty("info")
     icon = StringProperty("")
+    #: The level in words ("Please note", "Problem"), beside the icon.
+    level_word = StringProperty("")
     text = StringProperty("")
 
 
@@ -94,6 +100,10 @@ class ItemRow(Tappable, BoxLayout):
     available = BooleanProperty(True)
     #: The order of a chosen service, as text ("1", "2"), or "".
     position = StringProperty("")
+    #: "Chosen" (or "Chosen: number 2 in order") in words beside the tick, or "".
+    chosen = StringProperty("")
+    #: False: the row is a button that goes straight on (no box for a tick).
+    choice = BooleanProperty(True)
     #: The row's own controls (move a chosen service earlier or later).
     buttons = ListProperty([])
     item_id = StringProperty("")
@@ -116,6 +126,26 @@ class TicketCard(BoxLayout):
 
     number = StringProperty("")
     lines = StringProperty("")
+
+
+class QrCode(Image):
+    """The QR code of ``url`` (empty: nothing), drawn module by module."""
+
+    url = StringProperty("")
+
+    def on_url(self, _widget: Any, url: str) -> None:
+        if not url:
+            self.texture = None
+            return
+        rows = modules(url)
+        size = len(rows)
+        # A texture's first row is its bottom one; a light module is opaque white.
+        dark, light = b"\x00\x00\x00\xff", b"\xff\xff\xff\xff"
+        pixels = b"".join(dark if d else light for row in reversed(rows) for d in row)
+        texture = Texture.create(size=(size, size), colorfmt="rgba")
+        texture.blit_buffer(pixels, colorfmt="rgba", bufferfmt="ubyte")
+        texture.mag_filter = texture.min_filter = "nearest"
+        self.texture = texture
 
 
 class CountdownBar(BoxLayout):

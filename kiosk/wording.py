@@ -40,7 +40,7 @@ def day_words(instant: int, lobby: Lobby) -> Text:
 
 
 def wait_words(wait_ms: int | None) -> Text:
-    """An estimated wait in words: none, about N min, about H h M min, or unknown."""
+    """An estimated wait in words: none, about N min, about H h (M min), or unknown."""
     if wait_ms is None:
         return text("kiosk.wait.unknown")
     if wait_ms < _MINUTE_MS:
@@ -51,6 +51,8 @@ def wait_words(wait_ms: int | None) -> Text:
         minutes = 5 * math.ceil(minutes / 5)
     if minutes < 60:
         return text("kiosk.wait.minutes", minutes=minutes)
+    if minutes % 60 == 0:
+        return text("kiosk.wait.whole_hours", hours=minutes // 60)
     return text("kiosk.wait.hours", hours=minutes // 60, minutes=minutes % 60)
 
 

@@ -9,7 +9,8 @@ default 1080 x 1920, walks through a visit and saves
 (start, services, priority, confirm, done) in Latvian, Russian and Ukrainian, and the
 screens a visitor taps through in the accessible mode (in Latvian). Screens that are
 hard to reach on purpose (closed, issuing, rated, unavailable) are set directly.
-Tickets go to a dummy printer.
+Tickets go to a dummy printer; ``kiosk-done-<lang>-paper-out.png`` shows the done
+screen of a printer out of paper (the number, and the status page's QR code).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ Config.set("graphics", "width", "1080")
 Config.set("graphics", "height", "1920")
 
 from kiosk.app import KioskApp  # noqa: E402
+from kiosk.printer import PaperOut  # noqa: E402
 from kiosk.settings import KioskSettings  # noqa: E402
 from kiosk.view import Screen  # noqa: E402
 from queue_server.client import RindaClient  # noqa: E402
@@ -46,6 +48,8 @@ from tests.conftest import at  # noqa: E402
 from tests.serverkit import CLOCK_START, DIVISION, ServerProcess  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
+#: Where phones reach the server: tickets carry a status page link (a QR code).
+PUBLIC_URL = "https://rinda.example.lv"
 ALL = tuple(s.value for s in Screen)
 MAIN_WAY = ("start", "services", "priority", "confirm", "done")
 ACCESSIBLE = ("start", "services", "priority", "confirm", "printing", "done", "code", "info")
@@ -67,12 +71,14 @@ class Shots:
         self.app.render()
         await asyncio.sleep(0.3)
 
-    async def take(self, wanted: tuple[str, ...], lang: str, accessible: bool) -> None:
+    async def take(
+        self, wanted: tuple[str, ...], lang: str, accessible: bool, what: str = ""
+    ) -> None:
         screen = self.app.flow.screen.value
         if screen not in wanted:
             return
         await self.settle(screen)
-        name = f"kiosk-{screen}-{lang}{'-accessible' if accessible else ''}.png"
+        name = f"kiosk-{screen}-{lang}{'-accessible' if accessible else ''}{what}.png"
         self.app.root.export_to_png(str(OUT / name), scale=self.scale)
         self.saved.append(OUT / name)
 
@@ -107,6 +113,21 @@ async def walk(shots: Shots, lang: str, accessible: bool, wanted: tuple[str, ...
     release.set()
     await shots.settle("done")
     await shots.take(wanted, lang, accessible)
+
+    if "done" in wanted:  # the printer out of paper: the number and the QR code on screen
+        home()
+        app.printer_fault = PaperOut("ticket printer")
+        app.tap("choose_language", lang)
+        app.tap("toggle_service", "passport")
+        app.tap("go_next")
+        app.tap("confirm")
+        await shots.settle("confirm")
+        while flow.quote_pending:
+            await asyncio.sleep(0.05)
+        app.tap("print")
+        await shots.settle("done")
+        await shots.take(wanted, lang, accessible, "-paper-out")
+        app.printer_fault = None
 
     home()
     app.tap("open_info")
@@ -146,7 +167,7 @@ async def main(scale: float) -> list[Path]:
         old.unlink()
     folder = Path(tempfile.mkdtemp(prefix="kiosk-shots-"))
     try:
-        with ServerProcess(folder) as server:
+        with ServerProcess(folder, extra=["--public-url", PUBLIC_URL]) as server:
             async with RindaClient(
                 server.url,
                 division=DIVISION,
@@ -184,13 +205,17 @@ async def main(scale: float) -> list[Path]:
 
 
 class GatedKiosk(KioskApp):
-    """The kiosk, with a printer that waits for the script (to show "printing")."""
+    """The kiosk, with a printer that waits for the script (to show "printing") and
+    fails when the script says so."""
 
     printing_gate: asyncio.Event | None = None
+    printer_fault: Exception | None = None
 
     async def print_ticket(self, ticket: dict[str, object]) -> None:
         if self.printing_gate is not None:
             await self.printing_gate.wait()
+        if self.printer_fault is not None:
+            raise self.printer_fault
         await super().print_ticket(ticket)
 
 

@@ -152,7 +152,7 @@ def test_contacts_are_the_standards(office: Office) -> None:
         address="Čiekurkalna 1.līnija 1, k-3, Riga, LV-1026",
         website="www.pmlp.gov.lv",
         portal="www.latvija.lv",
-        forum='www.pmlp.gov.lv, section "Forum"',
+        forum="www.pmlp.gov.lv",
         facebook="facebook.com/IeM.PMLP",
         twitter="twitter.com/IeM_PMLP",
     )

@@ -21,9 +21,11 @@ import pytest
 
 from kiosk.flow import KioskFlow
 from kiosk.printing import PaperOut, PrinterOffline, PrintInterrupted
+from kiosk.qr import QUIET_ZONE, modules
 from kiosk.session import EVERYWHERE, MOVES
 from kiosk.settings import KioskSettings, SettingsError
 from kiosk.view import Button, Item, Level, Screen, Text, View, Words, say
+from kiosk.wording import wait_words
 from queue_server.client import ConnectionLost, RequestFailed, RindaClient
 from queue_server.config import Catalog
 from queue_server.core.settings import SHIPPED_LANGUAGES
@@ -297,11 +299,21 @@ def test_several_services_are_issued_in_the_order_the_visitor_wants(
             ]
             ticket = k.view.ticket
             assert ticket is not None and ticket.number.startswith("P")
-            assert [words(line) for line in ticket.lines[:3]] == [
+            services = [
+                words(line)
+                for line in ticket.lines
+                if isinstance(line, Text) and line.key == "kiosk.done.service"
+            ]
+            assert services == [
                 "1. Apply for a passport or eID card",
                 "2. Declare a place of residence",
                 "3. Collect ready documents",
             ]
+            # each service with what to bring for it, in the visit's order
+            assert [line.key for line in ticket.lines[:6] if isinstance(line, Text)] == [
+                "kiosk.done.service",
+                "kiosk.services.bring",
+            ] * 3
 
     asyncio.run(visit())
 
@@ -388,7 +400,7 @@ def test_the_estimated_wait_and_the_counters_follow_what_the_server_sends(
             estimate = summaries[-1]["queues"]["passport"]["estimate_ms"]
             assert estimate >= 3 * 12 * 60_000  # three passports of 12 minutes, one counter
             lines = [words(line) for line in item(k.view, "passport").lines]
-            assert lines[-1] == "Waiting now: 3. Estimated wait: about 40 min"
+            assert lines[-1] == "Waiting now: 3. Estimated wait: about 40\u00a0min"
 
             async with clerk(server, "clerk1", PASSPORT) as desk:
                 await desk.request("pause")
@@ -585,7 +597,10 @@ def test_an_estimate_past_closing_time_is_a_clear_warning(tmp_path: Path) -> Non
                     await other.request("issue", key=f"earlier-{n}", services=["passport"])
             await choose(k, "passport")
             warning = message_level(k.view, Level.WARNING)
-            assert warning.startswith("Warning: the estimated time of your call")
+            assert warning.startswith("The estimated time of your call")
+            assert "Please note: The estimated time of your call" in " ".join(
+                k.flow.speech_lines()
+            )  # said to be a warning, as the screen shows it beside its icon
             assert "(20:00)" in warning
             assert button(k.view, "print").enabled
             assert await k.flow.print()
@@ -738,6 +753,65 @@ def test_a_printer_fault_keeps_the_number_on_screen(
             assert not [b for b in k.view.buttons if b.verb == "reprint"]
 
     asyncio.run(visit())
+
+
+def test_a_ticket_not_printed_offers_its_status_page_as_a_code_on_screen(
+    tmp_path: Path,
+) -> None:
+    """With a public address, a ticket the printer could not print leaves the status
+    page's address on the done screen (drawn as a QR code), with words saying what it
+    is for; a printed ticket carries the code on paper instead."""
+
+    async def visit(server: ServerProcess) -> None:
+        async with at_the_kiosk(server) as k:
+            await choose(k, "passport")
+            assert await k.flow.print()
+            assert k.view.ticket is not None and k.view.ticket.status_url is None
+            assert k.flow.go_home()
+
+            k.printer.faults.append(PaperOut("ticket printer"))
+            await choose(k, "passport")
+            assert await k.flow.print()
+            url = k.printer.tickets[-1]["status_url"]
+            assert url.startswith(f"https://rinda.example.lv/v/{DIVISION}.P002.")
+            shown = k.view.ticket
+            assert shown is not None and shown.status_url == url
+            assert shown.qr_words == Text("kiosk.done.status_qr")
+            assert words(shown.qr_words) in k.flow.speech_lines()
+            speaks_every_language(k.flow)
+
+            assert await k.flow.reprint()  # printed now: the code is on the paper
+            assert k.view.ticket is not None and k.view.ticket.status_url is None
+
+    with ServerProcess(tmp_path, extra=["--public-url", "https://rinda.example.lv"]) as server:
+        asyncio.run(visit(server))
+
+
+def test_the_code_on_screen_has_the_modules_of_a_qr_code() -> None:
+    """A QR code of a version that holds the address, with its quiet zone and the
+    finder pattern in the corner."""
+    url = "https://rinda.example.lv/v/riga-1.P001.0123456789abcdef0123456789abcdef"
+    rows = modules(url)
+    size = len(rows)
+    assert all(len(row) == size for row in rows)
+    assert (size - 2 * QUIET_ZONE - 17) % 4 == 0  # 21, 25, 29, ... modules and the zone
+    assert not any(rows[0]) and not any(row[0] for row in rows)
+    finder = [row[QUIET_ZONE : QUIET_ZONE + 7] for row in rows[QUIET_ZONE : QUIET_ZONE + 7]]
+    assert all(finder[0]) and all(finder[6])
+    assert finder[1] == (True, False, False, False, False, False, True)
+    assert finder[3] == (True, False, True, True, True, False, True)
+
+
+@pytest.mark.parametrize(
+    ("minutes", "said"),
+    [
+        (25, "about 25\u00a0min"),
+        (60, "about 1\u00a0h"),
+        (100, "about 1\u00a0h\u00a040\u00a0min"),
+    ],
+)
+def test_a_wait_is_said_whole_and_kept_on_one_line(minutes: int, said: str) -> None:
+    assert words(wait_words(minutes * 60_000)) == said
 
 
 # ---------------------------------------------------------------------- inactivity
