@@ -64,3 +64,21 @@ def run(coroutine: Any) -> Any:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def isolated_page(browser: Any, url: str, viewport: dict[str, int] | None = None) -> Any:
+    """A page in a browser context of its own (its own storage, like another PC or a
+    phone), at ``url``. Besides ``page.problems`` it records every JavaScript dialog
+    (``alert``, ``confirm``, ``prompt``) in ``page.dialogs`` and dismisses it.
+    Close it with ``page.context.close()``."""
+    context = browser.new_context(viewport=viewport or VIEWPORT)
+    page = context.new_page()
+    problems: list[str] = []
+    dialogs: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.problems = problems
+    page.dialogs = dialogs
+    page.goto(url)
+    return page
