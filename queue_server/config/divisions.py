@@ -16,6 +16,7 @@ from typing import Any
 from queue_server.config.checker import Checker
 from queue_server.config.layers import KeyPath, Layered
 from queue_server.config.office import read_languages
+from queue_server.config.schema import COUNTER, DIVISION, EXCEPTION, HOURS, TEMPLATE
 from queue_server.core.settings import (
     ACCESSIBILITY_FEATURES,
     Counter,
@@ -27,15 +28,7 @@ from queue_server.core.settings import (
 )
 
 #: ``hours`` keys, Monday first: their index is the weekday the core uses.
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-
-DIVISION_REQUIRED = ("name", "languages", "hours", "counters")
-DIVISION_OPTIONAL = ("template", "branch_of", "notes", "exceptions")
-TEMPLATE_KEYS = tuple(key for key in DIVISION_REQUIRED + DIVISION_OPTIONAL if key != "template")
-COUNTER_REQUIRED = ("number", "services")
-COUNTER_OPTIONAL = ("id", "accessibility", "note")
-EXCEPTION_REQUIRED = ("date", "hours")
-EXCEPTION_OPTIONAL = ("note",)
+WEEKDAYS = HOURS.names
 
 
 @dataclass(frozen=True)
@@ -65,7 +58,7 @@ def check_templates(check: Checker, value: Any, context: Context) -> tuple[str, 
     """Check each template as a partial division; return the template names."""
     names = []
     for name, raw in check.entries(value, ("templates",), "template"):
-        table = check.table(raw, ("templates", name), optional=TEMPLATE_KEYS)
+        table = check.table(raw, ("templates", name), optional=TEMPLATE.names)
         _read_parts(check, table, ("templates", name), context)
         names.append(name)
     return tuple(names)
@@ -90,7 +83,7 @@ def _read_division(
     check: Checker, division_id: str, raw: Any, templates: tuple[str, ...], context: Context
 ) -> Division:
     path = ("divisions", division_id)
-    table = check.table(raw, path, required=DIVISION_REQUIRED, optional=DIVISION_OPTIONAL)
+    table = check.table(raw, path, required=DIVISION.required, optional=DIVISION.optional)
     if "template" in table:
         check.choice(table["template"], (*path, "template"), templates, "template")
     parts = _read_parts(check, table, path, context)
@@ -178,7 +171,7 @@ def _read_counters(
 
 
 def _read_counter(check: Checker, raw: Any, path: KeyPath, context: Context) -> Counter:
-    table = check.table(raw, path, required=COUNTER_REQUIRED, optional=COUNTER_OPTIONAL)
+    table = check.table(raw, path, required=COUNTER.required, optional=COUNTER.optional)
     number = check.integer(table.get("number"), (*path, "number")) or 0
     counter_id = check.string(table.get("id"), (*path, "id")) or str(number)
     services = check.strings(
@@ -207,7 +200,7 @@ def _read_exceptions(check: Checker, value: Any, path: KeyPath) -> tuple[HoursEx
     seen: set[Any] = set()
     for index, raw in enumerate(value):
         at = (*path, index)
-        table = check.table(raw, at, required=EXCEPTION_REQUIRED, optional=EXCEPTION_OPTIONAL)
+        table = check.table(raw, at, required=EXCEPTION.required, optional=EXCEPTION.optional)
         day = check.date(table.get("date"), (*at, "date"))
         span = check.span(table.get("hours"), (*at, "hours"))
         note = check.string(table.get("note"), (*at, "note")) or ""

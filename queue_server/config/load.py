@@ -28,15 +28,10 @@ from queue_server.config.office import (
     read_services,
     read_timezone,
 )
+from queue_server.config.schema import DEFAULT_TIMEZONE, OFFICE, ROOT
 from queue_server.core.settings import SHIPPED_LANGUAGES, Office
 
 __all__ = ["default_config_path", "load_office"]
-
-ROOT_REQUIRED = ("office", "services", "priorities", "refusal_reasons", "divisions")
-ROOT_OPTIONAL = ("rules", "templates")
-OFFICE_REQUIRED = ("name", "languages", "contacts")
-OFFICE_OPTIONAL = ("timezone",)
-DEFAULT_TIMEZONE = "Europe/Riga"
 
 
 def load_office(*paths: str | os.PathLike[str]) -> Office:
@@ -52,9 +47,10 @@ def build_office(doc: Layered) -> Office:
     """Check the merged tree and turn it into the frozen settings."""
     doc = expand_templates(doc)
     check = Checker(doc)
-    root = check.table(doc.data, (), required=ROOT_REQUIRED, optional=ROOT_OPTIONAL)
+    # ``extends`` is one of ROOT's optional keys, but ``read_layers`` has taken it out.
+    root = check.table(doc.data, (), required=ROOT.required, optional=ROOT.optional)
     office = check.table(
-        root.get("office"), ("office",), required=OFFICE_REQUIRED, optional=OFFICE_OPTIONAL
+        root.get("office"), ("office",), required=OFFICE.required, optional=OFFICE.optional
     )
     languages = read_languages(check, office.get("languages"), ("office", "languages"))
     # Texts are checked against the shipped languages until the office's own list is usable.

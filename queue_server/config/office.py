@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from queue_server.config.checker import Checker
 from queue_server.config.layers import KeyPath
+from queue_server.config.schema import CONTACTS, PRIORITY, RULES, SERVICE, TEXT
 from queue_server.core.settings import (
     MINUTE_MS,
     SHIPPED_LANGUAGES,
@@ -21,26 +22,12 @@ from queue_server.core.settings import (
 #: The official language: always offered, always first, the catalogs' fallback.
 OFFICIAL_LANGUAGE = "lv"
 
-CONTACT_KEYS = ("phone", "email", "address", "website", "portal", "forum", "facebook", "twitter")
-
-SECOND_MS = 1000
-
 #: ``[rules]`` key -> (``Rules`` field, milliseconds per unit, or None for a count).
 RULE_KEYS: dict[str, tuple[str, int | None]] = {
-    "no_show_grace_minutes": ("no_show_grace_ms", MINUTE_MS),
-    "recall_limit": ("recall_limit", None),
-    "undo_window_seconds": ("undo_window_ms", SECOND_MS),
-    "appointment_early_minutes": ("appointment_early_ms", MINUTE_MS),
-    "appointment_late_minutes": ("appointment_late_ms", MINUTE_MS),
-    "appointment_slot_minutes": ("appointment_slot_ms", MINUTE_MS),
-    "appointment_capacity": ("appointment_capacity", None),
-    "pre_holiday_shortening_minutes": ("pre_holiday_shortening_ms", MINUTE_MS),
-    "learned_window": ("learned_window", None),
-    "learned_min_samples": ("learned_min_samples", None),
-    "pause_expected_minutes": ("pause_expected_ms", MINUTE_MS),
+    rule.name: (rule.field, rule.unit_ms) for rule in RULES
 }
 
-SERVICE_TEXTS = ("name", "description", "bring")
+SERVICE_TEXTS = tuple(key.name for key in SERVICE.keys if key.kind == TEXT and key.required)
 
 
 def read_languages(check: Checker, value: Any, path: KeyPath) -> tuple[str, ...]:
@@ -67,8 +54,8 @@ def read_timezone(check: Checker, value: Any, path: KeyPath) -> str | None:
 
 def read_contacts(check: Checker, value: Any) -> Contacts:
     path = ("office", "contacts")
-    table = check.table(value, path, required=CONTACT_KEYS)
-    fields = {key: check.string(table.get(key), (*path, key)) or "" for key in CONTACT_KEYS}
+    table = check.table(value, path, required=CONTACTS.names)
+    fields = {key: check.string(table.get(key), (*path, key)) or "" for key in CONTACTS.names}
     return Contacts(**fields)
 
 
@@ -99,9 +86,7 @@ def read_services(check: Checker, value: Any, languages: tuple[str, ...]) -> dic
     prefixes: list[tuple[KeyPath, str, str]] = []
     for service_id, raw in check.entries(value, ("services",), "service"):
         path = ("services", service_id)
-        table = check.table(
-            raw, path, required=("prefix", "expected_minutes", *SERVICE_TEXTS), optional=("fee",)
-        )
+        table = check.table(raw, path, required=SERVICE.required, optional=SERVICE.optional)
         prefix = _read_prefix(check, table.get("prefix"), (*path, "prefix"))
         if prefix is not None:
             prefixes.append(((*path, "prefix"), f"service {service_id!r}", prefix))
@@ -143,7 +128,7 @@ def read_priorities(check: Checker, value: Any, languages: tuple[str, ...]) -> d
     ranks: list[tuple[KeyPath, str, int]] = []
     for priority_id, raw in check.entries(value, ("priorities",), "priority"):
         path = ("priorities", priority_id)
-        table = check.table(raw, path, required=("rank", "label"))
+        table = check.table(raw, path, required=PRIORITY.required)
         rank = check.integer(table.get("rank"), (*path, "rank"), minimum=0)
         if rank is not None:
             ranks.append(((*path, "rank"), f"priority {priority_id!r}", rank))
