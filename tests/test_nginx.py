@@ -36,7 +36,7 @@ from tests.serverkit import ROOT, ServerProcess
 
 # scripts/setup installs nginx: a missing one is a broken setup, not a reason to skip.
 NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
-assert NGINX is not None, "nginx is not installed: run scripts/setup (Debian: apt-get install nginx)"
+assert NGINX is not None, "nginx is not installed: run scripts/setup (apt-get install nginx)"
 
 EXAMPLE = ROOT / "deploy" / "nginx" / "rinda.conf"
 SNIPPET = ROOT / "deploy" / "nginx" / "rinda-proxy.conf"
