@@ -257,9 +257,6 @@ def division_info(office: Office, state: DivisionState, now: int) -> dict[str, A
             for c in division.counters
         ],
         "contacts": asdict(office.contacts),
-        "refusal_reasons": [
-            {"id": reason, "label": dict(label)} for reason, label in office.refusal_reasons.items()
-        ],
         "rules": {
             "undo_window_ms": office.rules.undo_window_ms,
             "no_show_grace_ms": office.rules.no_show_grace_ms,
@@ -293,6 +290,11 @@ def snapshot(office: Office, state: DivisionState, who: str, seq: int, now: int)
     }
     if staff:
         view["state"] = state.snapshot()
+        # The legal reasons a clerk chooses from: staff only, like every outcome.
+        view["division"]["refusal_reasons"] = [
+            {"id": reason, "label": dict(label)}
+            for reason, label in state.office.refusal_reasons.items()
+        ]
     else:
         view["waiting"] = sorted(
             v.number for v in state.visits.values() if v.status is Status.WAITING

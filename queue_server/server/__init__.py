@@ -39,6 +39,8 @@ async def serve(
 ) -> None:
     """Run the server until SIGTERM/SIGINT; ``ready(port)`` is called once it listens."""
     store = Store.open(settings.db, office, holidays)
+    if settings.max_pages is not None:
+        store.db.conn.execute(f"PRAGMA max_page_count = {int(settings.max_pages)}")
     try:
         server = QueueServer(settings, office, store, Accounts(store.db, office))
         server.open_days()

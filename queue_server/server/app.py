@@ -115,8 +115,13 @@ class QueueServer:
         self._closing: set[asyncio.Task[None]] = set()
         self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rinda-scrypt")
         self._generation = accounts.generation()
-        self.now = Clock(settings.clock_start_ms, settings.clock_speed)
+        self._clock = Clock(settings.clock_start_ms, settings.clock_speed)
         self._link_key = store.key("status_links")
+
+    def now(self) -> int:
+        """The server's time: its clock, but never before the last committed event, so
+        a clock stepped back cannot give a new ticket an arrival before those waiting."""
+        return max(self._clock(), self.store.last_at)
 
     # ------------------------------------------------------------------ HTTP
 
@@ -146,13 +151,16 @@ class QueueServer:
             conn = self.store.db.conn
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("ROLLBACK")
-            writable = True
+            # The lock is free, but a full disk shows only when a write needs room:
+            # the last write's failure stands until a write succeeds again.
+            writable = self.store.failing is None
         except Exception:  # any failure means not healthy; the body says which part
             writable = False
         ok = loaded and writable
         return ok, {
             "ok": ok,
             "writable": writable,
+            "error": self.store.failing,
             "loaded": loaded,
             "seq": self.store.last_seq,
             "connections": sum(len(s) for s in self.subscribers.values()),

@@ -78,6 +78,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument(
         "--port-file", type=Path, help="write the port here once listening (for scripts)"
     )
+    parser.add_argument(
+        "--max-pages",
+        type=int,
+        help="TESTS ONLY: the database may not grow beyond this many pages (SQLite's "
+        "max_page_count), to rehearse a full disk; never in a real lobby",
+    )
     parser.set_defaults(handler=run)
     return parser
 
@@ -114,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         burst=args.burst,
         session_ms=int(args.session_minutes * 60_000),
         public_url=args.public_url.rstrip("/") if args.public_url else None,
+        max_pages=args.max_pages,
     )
 
     def ready(port: int) -> None:

@@ -82,6 +82,12 @@ def replay_rows(conn: sqlite3.Connection, division: str, after: int) -> Iterator
         yield decode(type_, at, data)
 
 
+def last_at(conn: sqlite3.Connection) -> int:
+    """The latest instant of any event in the log (0 for an empty log)."""
+    (found,) = conn.execute("SELECT coalesce(max(at), 0) FROM events").fetchone()
+    return int(found)
+
+
 def last_seq(conn: sqlite3.Connection) -> int:
     """The highest seq ever handed out (also one whose row was deleted since)."""
     (in_table,) = conn.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()

@@ -71,6 +71,11 @@ class Store:
         #: The highest sequence number committed (or ever used) in the file.
         self.last_seq = 0
         self._since_snapshot: dict[str, int] = {}
+        #: The latest instant of any committed event: a clock stepped back (a restart
+        #: with another clock, NTP) must not give new events an earlier time.
+        self.last_at = 0
+        #: Why the last write failed, until one succeeds again (health checks read it).
+        self.failing: str | None = None
 
     @classmethod
     def open(
@@ -98,6 +103,7 @@ class Store:
             store = cls(db, path, office, holidays, snapshot_every, snapshots_kept)
             store.last_seq = log.last_seq(db.conn)
             for division in office.divisions:
+            store.last_at = log.last_at(db.conn)
                 store._load(division)
         except sqlite3.Error as exc:
             db.close()
@@ -318,6 +324,7 @@ class Store:
             raise
         self.last_seq = seq
         self._since_snapshot[division] = since
+        self.last_at = max(self.last_at, max(event.at for event in found))
         return committed
 
     def _write(self, doing: str, work: _Work) -> None:
@@ -331,7 +338,10 @@ class Store:
             with self.db.atomic():
                 work(conn)
         except sqlite3.Error as exc:
-            raise explain(exc, str(self.path), doing) from exc
+            error = explain(exc, str(self.path), doing)
+            self.failing = str(error)
+            raise error from exc
+        self.failing = None
 
 
 def _step_rows(
