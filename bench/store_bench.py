@@ -283,7 +283,7 @@ def history_steps(count: int) -> Iterator[tuple[object, ...]]:
         yield (
             division, day, number, 0, "passport", None, None, "lv", issued, issued,
             issued + 500_000, None, issued + 900_000, "1", "clerk1", "served", None, None,
-            None, None, "done", issued + 600_000, 0, 0,
+            None, None, "done", issued + 600_000, 0, 0, None, None,
         )  # fmt: skip
 
 

@@ -3,7 +3,9 @@
 ``report(db, division, period, start, target)`` returns a ``Report`` (frozen
 dataclasses; ``to_dict()`` is its JSON shape); ``tables(report)`` its flat tables
 and ``to_csv(table)`` each one as CSV. ``report_file(path, ...)`` reads through a
-read-only connection of its own, for a worker thread beside the running server.
+read-only connection of its own, for a worker thread beside the running server;
+``report_span(db, division, first, last, ...)`` covers any run of days (a year).
+Closed days are read from their summaries (``summaries.fill`` writes them).
 ``StatsError`` is the root of every error this package raises. The figures are
 defined in ``docs/statistics.md``; ``rinda-server stats`` prints them.
 """
@@ -24,6 +26,7 @@ from .report import (
     UndoneCount,
     report,
     report_file,
+    report_span,
 )
 from .tables import TABLE_NAMES, Table, table, tables, to_csv
 
@@ -45,6 +48,7 @@ __all__ = [
     "period_days",
     "report",
     "report_file",
+    "report_span",
     "table",
     "tables",
     "to_csv",

@@ -2,7 +2,8 @@
 
 Prints a readable table by default, the whole report as one JSON object with
 ``--json``, or one table as CSV with ``--csv TABLE``. It reads the database through
-a read-only connection, so it is safe to run beside the server.
+a read-only connection, so it is safe to run beside the server. ``--warm`` writes
+instead: it summarises every closed day that has no summary yet (after an upgrade).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .errors import StatsError
 from .figures import ServiceTarget
 from .period import Period
 from .report import Figures, Report, report_file
+from .summaries import warm_file
 from .tables import TABLE_NAMES, table, to_csv
 
 PROG = "rinda-server stats"
@@ -76,6 +78,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"print one table as CSV: {', '.join(TABLE_NAMES)}",
     )
     output.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    output.add_argument(
+        "--warm",
+        action="store_true",
+        help=(
+            "summarise every closed day of the division that has no summary yet, so that "
+            "long periods report fast (writes to the file; safe beside the server)"
+        ),
+    )
     add_config_option(parser)
 
 
@@ -101,6 +111,15 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         known = ", ".join(sorted(office.divisions))
         print(f"{PROG}: no division {args.division!r}; configured: {known}", file=sys.stderr)
         return 2
+    if args.warm:
+        try:
+            days = warm_file(args.db, division.id, division.timezone)
+        except StatsError as exc:
+            print(f"{PROG}: {exc}", file=sys.stderr)
+            return 2
+        span = f" ({min(days)} to {max(days)})" if days else ""
+        print(f"Summarised {len(days)} closed day(s) of {division.id}{span}.", file=out)
+        return 0
     start = args.start or datetime.now(ZoneInfo(division.timezone)).date()
     try:
         target = ServiceTarget(args.target_minutes, args.target_share)
@@ -148,7 +167,8 @@ def to_text(report: Report) -> str:
     target = report.target
     summary = report.summary
     lines = [
-        f"Statistics of {report.division}, {report.period.value} "
+        f"Statistics of {report.division}, "
+        f"{report.period.value if report.period is not None else 'days'} "
         f"{report.first_day} to {report.last_day} ({report.timezone})",
         f"Service target: {target.share:.0%} called within {target.minutes:g} min; "
         f"achieved {_pct(target.achieved)} "

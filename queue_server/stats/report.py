@@ -1,11 +1,13 @@
-"""A report: the statistics of one division over a day, a week or a month.
+"""A report: the statistics of one division over a day, a week, a month or any days.
 
 ``report(db, division, period, start, target)`` reads the store's file and returns a
 ``Report`` of frozen dataclasses: the division's figures, a row per day, service,
 counter and clerk, refusals by legal reason, referrals by authority, undone
 actions, ratings, the service target and a series per hour of the day.
-``Report.to_dict()`` is its JSON shape; ``tables(report)`` its CSV tables.
-What each figure means exactly is in ``docs/statistics.md``.
+``report_span`` does the same for any run of days (a year). ``Report.to_dict()`` is
+its JSON shape; ``tables(report)`` its CSV tables. What each figure means exactly is
+in ``docs/statistics.md``; how closed days are read from their summaries in
+``summaries.py``.
 """
 
 from __future__ import annotations
@@ -24,9 +26,21 @@ from sqlite_utils import Database
 from queue_server.core.visit import RATING_TAGS
 
 from .errors import StatsError
-from .figures import MINUTE_MS, Folded, HourTally, ServiceTarget, Tally, fold, p90
+from .figures import (
+    MINUTE_MS,
+    Folded,
+    HourTally,
+    ServiceTarget,
+    Tally,
+    fold,
+    runs_count,
+    runs_max,
+    runs_p90,
+    runs_within,
+)
 from .period import Period, days_between, parse_day, parse_period, period_days
 from .read import check, first_calls, local_hour, open_read_only, step_rows, undone_actions
+from .summaries import fold_days
 
 DEFAULT_TIMEZONE = "Europe/Riga"
 _DIGITS = re.compile(r"(\d+)")
@@ -126,7 +140,8 @@ class TargetResult:
 @dataclass(frozen=True, slots=True)
 class Report:
     division: str
-    period: Period
+    #: None for a report over days chosen one by one (``report_span``).
+    period: Period | None
     first_day: str
     last_day: str
     timezone: str
@@ -145,7 +160,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (the server sends this)."""
         data = dataclasses.asdict(self)
-        data["period"] = self.period.value
+        data["period"] = self.period.value if self.period is not None else None
         return data
 
 
@@ -156,31 +171,43 @@ def report(
     start: date | str,
     target: ServiceTarget | None = None,
     timezone: str = DEFAULT_TIMEZONE,
+    *,
+    summaries: bool = True,
 ) -> Report:
     """The statistics of ``division`` over the ``period`` (day, week, month) around ``start``.
 
     ``db`` is the store's file (the store's own ``Database``, or ``open_read_only``);
     ``timezone`` the division's, for the hours of the day (its days are already
     local in the file). Raises ``StatsError`` on a bad period, day, target or file.
+
+    Closed days are read from their summaries where the file keeps them (see
+    ``summaries.py``); ``summaries=False`` folds every row instead. The figures
+    are the same either way.
     """
     chosen = parse_period(period)
     first, last = period_days(chosen, parse_day(start))
-    target = target if target is not None else ServiceTarget()
-    hour_of = local_hour(timezone)
-    days = [d.isoformat() for d in days_between(first, last)]
-    check(db)
-    try:
-        folded = fold(
-            step_rows(db, division, days[0], days[-1]),
-            first_calls(db, division, days[0], days[-1]),
-            undone_actions(db, division, days[0], days[-1]),
-            days,
-            target,
-            hour_of,
-        )
-    except sqlite3.Error as exc:
-        raise StatsError(f"Could not read the statistics: {exc}.") from exc
-    return _build(division, chosen, days, timezone, target, folded)
+    return _report(db, division, chosen, first, last, target, timezone, summaries)
+
+
+def report_span(
+    db: Database,
+    division: str,
+    first: date | str,
+    last: date | str,
+    target: ServiceTarget | None = None,
+    timezone: str = DEFAULT_TIMEZONE,
+    *,
+    summaries: bool = True,
+) -> Report:
+    """``report`` over the days from ``first`` to ``last`` (both included), e.g. a year.
+
+    The report's ``period`` is None. Raises ``StatsError`` when ``last`` is before
+    ``first``, and as ``report`` does.
+    """
+    first_day, last_day = parse_day(first), parse_day(last)
+    if last_day < first_day:
+        raise StatsError(f"The last day {last_day} is before the first day {first_day}.")
+    return _report(db, division, None, first_day, last_day, target, timezone, summaries)
 
 
 def report_file(
@@ -202,9 +229,48 @@ def report_file(
         db.close()
 
 
+def _report(
+    db: Database,
+    division: str,
+    period: Period | None,
+    first: date,
+    last: date,
+    target: ServiceTarget | None,
+    timezone: str,
+    summaries: bool,
+) -> Report:
+    target = target if target is not None else ServiceTarget()
+    hour_of = local_hour(timezone)
+    days = [d.isoformat() for d in days_between(first, last)]
+    check(db)
+    conn = db.conn
+    # One read transaction: the summaries, the rows and the events of one moment.
+    began = not conn.in_transaction
+    try:
+        if began:
+            conn.execute("BEGIN")
+        try:
+            if summaries:
+                folded = fold_days(db, division, days, timezone, hour_of)
+            else:
+                folded = fold(
+                    step_rows(db, division, days[0], days[-1]),
+                    first_calls(db, division, days[0], days[-1]),
+                    undone_actions(db, division, days[0], days[-1]),
+                    days,
+                    hour_of,
+                )
+        finally:
+            if began and conn.in_transaction:
+                conn.execute("COMMIT")
+    except sqlite3.Error as exc:
+        raise StatsError(f"Could not read the statistics: {exc}.") from exc
+    return _build(division, period, days, timezone, target, folded)
+
+
 def _build(
     division: str,
-    period: Period,
+    period: Period | None,
     days: list[str],
     timezone: str,
     target: ServiceTarget,
@@ -252,7 +318,7 @@ def _build(
             )
         ),
         ratings=_ratings(folded),
-        hours=_hours(folded.hours, sum(1 for row in day_rows if row.visits)),
+        hours=_hours(folded.hours, sum(1 for row in day_rows if row.visits), target),
     )
 
 
@@ -264,9 +330,12 @@ def figures(
     ``by_visit``: the division and its days count visits and one rating per visit;
     services, counters and clerks count the steps they had, each with its visit's rating.
     """
-    waits = tally.waits
+    runs = tally.runs
+    called = runs_count(runs)
+    base = called + tally.missed
+    within = runs_within(runs, target.ms) if called else 0
     outcomes = tally.outcomes
-    share = tally.within / tally.base if tally.base else None
+    share = within / base if base else None
     visits = tally.visits if by_visit else tally.steps
     rating_sum, ratings = (
         (tally.visit_rating_sum, tally.visit_rating_count)
@@ -276,10 +345,10 @@ def figures(
     return Figures(
         name=name,
         visits=visits,
-        called=len(waits),
-        wait_mean_min=_minutes(sum(waits) / len(waits)) if waits else None,
-        wait_p90_min=_minutes(p90(waits)),
-        wait_max_min=_minutes(max(waits)) if waits else None,
+        called=called,
+        wait_mean_min=_minutes(tally.wait_ms / called) if called else None,
+        wait_p90_min=_minutes(runs_p90(runs)),
+        wait_max_min=_minutes(runs_max(runs)),
         service_mean_min=(
             _minutes(tally.service_ms / tally.service_count) if tally.service_count else None
         ),
@@ -295,8 +364,8 @@ def figures(
         undone=tally.undone if undone else None,
         ratings=ratings,
         rating_mean=round(rating_sum / ratings, 2) if ratings else None,
-        target_counted=tally.base,
-        target_within=tally.within,
+        target_counted=base,
+        target_within=within,
         target_share=round(share, 4) if share is not None else None,
         target_met=share >= target.share if share is not None else None,
     )
@@ -322,22 +391,26 @@ def _ratings(folded: Folded) -> Ratings:
     )
 
 
-def _hours(hours: dict[int, HourTally], open_days: int) -> tuple[HourFigures, ...]:
+def _hours(
+    hours: dict[int, HourTally], open_days: int, target: ServiceTarget
+) -> tuple[HourFigures, ...]:
     if not hours:
         return ()
     found = []
     for hour in range(min(hours), max(hours) + 1):
         tally = hours.get(hour, HourTally())
-        waits = tally.waits
+        runs = tally.runs
+        called = runs_count(runs)
+        base = called + tally.missed
         found.append(
             HourFigures(
                 hour=hour,
                 arrivals=tally.arrivals,
                 arrivals_per_day=round(tally.arrivals / open_days, 2) if open_days else 0.0,
-                called=len(waits),
-                wait_mean_min=_minutes(sum(waits) / len(waits)) if waits else None,
-                wait_p90_min=_minutes(p90(waits)),
-                target_share=round(tally.within / tally.base, 4) if tally.base else None,
+                called=called,
+                wait_mean_min=_minutes(tally.wait_ms / called) if called else None,
+                wait_p90_min=_minutes(runs_p90(runs)),
+                target_share=(round(runs_within(runs, target.ms) / base, 4) if base else None),
             )
         )
     return tuple(found)

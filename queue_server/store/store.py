@@ -28,6 +28,7 @@ from queue_server.core import events as e
 from queue_server.core.commands import Command
 from queue_server.core.hours import Holidays
 from queue_server.core.settings import Office
+from queue_server.stats import StatsError, summaries
 
 from . import contacts, log, reporting, retention, schema, snapshots
 from .backup import backup as _backup
@@ -70,12 +71,12 @@ class Store:
         self.recovery: dict[str, Recovery] = {}
         #: The highest sequence number committed (or ever used) in the file.
         self.last_seq = 0
-        self._since_snapshot: dict[str, int] = {}
         #: The latest instant of any committed event: a clock stepped back (a restart
         #: with another clock, NTP) must not give new events an earlier time.
         self.last_at = 0
         #: Why the last write failed, until one succeeds again (health checks read it).
         self.failing: str | None = None
+        self._since_snapshot: dict[str, int] = {}
 
     @classmethod
     def open(
@@ -102,8 +103,8 @@ class Store:
             schema.prepare(db, synchronous)
             store = cls(db, path, office, holidays, snapshot_every, snapshots_kept)
             store.last_seq = log.last_seq(db.conn)
-            for division in office.divisions:
             store.last_at = log.last_at(db.conn)
+            for division in office.divisions:
                 store._load(division)
         except sqlite3.Error as exc:
             db.close()
@@ -323,9 +324,23 @@ class Store:
             self._reload(division)
             raise
         self.last_seq = seq
-        self._since_snapshot[division] = since
         self.last_at = max(self.last_at, max(event.at for event in found))
+        self._since_snapshot[division] = since
+        if any(type(x) is e.DayOpened for x in found):
+            self._summarise(division, state)
         return committed
+
+    def _summarise(self, division: str, state: DivisionState) -> None:
+        """Keep the statistics' summaries of the days just closed (``stats.summaries``).
+
+        After the commit, in transactions of their own: the summaries are a cache,
+        so a failure leaves those days to be read from their rows, and loses nothing.
+        """
+        try:
+            summaries.fill(self.db, division, state.division.timezone, limit=summaries.PER_NEW_DAY)
+        except (sqlite3.Error, StatsError):
+            if self.db.conn.in_transaction:
+                self.db.conn.rollback()
 
     def _write(self, doing: str, work: _Work) -> None:
         """Run ``work`` in one transaction; a SQLite failure becomes a ``StoreError``."""
