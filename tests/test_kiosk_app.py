@@ -38,13 +38,13 @@ from kivy.config import Config  # noqa: E402
 Config.set("graphics", "width", "1080")
 Config.set("graphics", "height", "1920")
 
-from kivy.tests.common import UnitTestTouch  # noqa: E402
 from kivy.uix.scrollview import ScrollView  # noqa: E402
 from kivy.uix.widget import Widget  # noqa: E402
 
 from kiosk.accessibility import Rect  # noqa: E402
 from kiosk.app import KioskApp  # noqa: E402
 from kiosk.qr import modules  # noqa: E402
+from kiosk.robot import Robot, ancestors  # noqa: E402
 from kiosk.settings import KioskSettings  # noqa: E402
 from kiosk.ticket import render  # noqa: E402
 from kiosk.widgets import KioskButton, MessageBox, QrCode, Tappable, TicketCard  # noqa: E402
@@ -70,41 +70,21 @@ class Kiosk:
     def run(self, work: Coroutine[Any, Any, Any]) -> Any:
         return self.loop.run_until_complete(work)
 
+    @property
+    def robot(self) -> Robot:
+        return Robot(self.app, timeout=TIMEOUT)
+
     async def reach(self, screen: str, timeout: float = TIMEOUT) -> None:
-        """Wait until ``screen`` is shown (drawn, not only chosen by the flow)."""
-        deadline = time.monotonic() + timeout
-        while self.app.root is None or self.app.root.manager.current != screen:
-            assert time.monotonic() < deadline, (
-                f"the kiosk shows {self.app.flow.screen}, not {screen}"
-            )
-            await asyncio.sleep(0.05)
-        await asyncio.sleep(0.2)  # one more frame: the layout settles
+        await self.robot.reach(screen, timeout)
 
     def visible(self) -> list[Widget]:
-        """Every widget of the frame as drawn now (the current screen only)."""
-        return [w for w in self.app.root.walk() if w.get_root_window() is not None]
+        return self.robot.visible()
 
     def control(self, verb: str, *args: Any) -> Widget:
-        found = [
-            w
-            for w in self.visible()
-            if isinstance(w, Tappable) and w.verb == verb and tuple(w.args) == args
-        ]
-        assert found, f"no control {verb}{args} on {self.app.root.manager.current}"
-        return next((w for w in found if w.enabled), found[0])
+        return self.robot.control(verb, *args)
 
     async def tap(self, verb: str, *args: Any, timeout: float = TIMEOUT) -> None:
-        """Touch the control of ``verb`` (once it can be tapped) near its top edge."""
-        deadline = time.monotonic() + timeout
-        while not (widget := self.control(verb, *args)).enabled:
-            assert time.monotonic() < deadline, f"{verb} stayed disabled"
-            await asyncio.sleep(0.05)
-        x, y = widget.to_window(widget.center_x, widget.top - min(10, widget.height / 4))
-        touch = UnitTestTouch(x, y)
-        touch.touch_down()
-        await asyncio.sleep(0.05)
-        touch.touch_up()
-        await asyncio.sleep(0.35)  # a ScrollView hands a tap on after its touch ends
+        await self.robot.tap(verb, *args, timeout=timeout)
 
     def ticket_number(self) -> str:
         cards = [w for w in self.visible() if isinstance(w, TicketCard)]
@@ -181,13 +161,6 @@ class Kiosk:
             ]:
                 assert time.monotonic() < deadline, f"the admin sees {printers}, not {status}"
                 await asyncio.sleep(0.1)
-
-
-def ancestors(widget: Widget) -> Iterator[Widget]:
-    """The widget's parents up to the window (whose parent is itself)."""
-    while widget.parent is not None and widget.parent is not widget:
-        widget = widget.parent
-        yield widget
 
 
 @pytest.fixture(scope="module")
