@@ -62,11 +62,11 @@ class Hall:
         return News()
 
     def load(self, snapshot: dict[str, Any]) -> News:
-        """Replace the picture with a snapshot's (its calls carry no recall marks)."""
+        """Replace the picture with a snapshot's (a recall keeps its mark)."""
         self.lobby = Lobby.from_snapshot(snapshot)
         self.seq = snapshot.get("seq")
         self.calls = [
-            Call(str(row["number"]), str(row["counter"]), int(row["at"]))
+            Call(str(row["number"]), str(row["counter"]), int(row["at"]), bool(row.get("recall")))
             for row in snapshot.get("calls", [])[: self.history]
         ]
         return News(calls=tuple(reversed(self.calls)), snapshot=True)

@@ -273,3 +273,30 @@ def test_a_call_reaches_every_connected_display(server: ServerProcess) -> None:
 
     for seen in asyncio.run(hall_of_screens()):
         assert calls(seen) == [("P001", PASSPORT_COUNTER)]
+
+
+def test_a_snapshot_marks_a_recall_and_the_welcome_tells_the_time(tmp_path):
+    """A display that gets a fresh snapshot still shows a recall as one; a device can
+    tell from the welcome how far its clock is from the server's."""
+    from tests.conftest_server import clerk as _clerk
+    from tests.conftest_server import display as _display
+    from tests.conftest_server import kiosk as _kiosk
+
+    with ServerProcess(tmp_path) as server:
+
+        async def run() -> tuple[dict, list]:
+            async with _clerk(server, "clerk1", "1") as desk, _kiosk(server) as k:
+                await desk.request("open")
+                await k.request("issue", key="a", services=["passport"])
+                await k.request("issue", key="b", services=["passport"])
+                await desk.request("call_next")
+                await desk.request("finish")
+                await desk.request("call_next")
+                await desk.request("recall")
+            async with _display(server) as screen:
+                snapshot = await screen.next_message(TIMEOUT)
+                return screen.welcome, snapshot["calls"]
+
+        welcome, calls = asyncio.run(run())
+    assert welcome["now"] >= at("2026-11-30 09:00")
+    assert [(c["number"], c["recall"]) for c in calls] == [("P002", True), ("P001", False)]

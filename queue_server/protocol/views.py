@@ -199,15 +199,16 @@ def visit_status(
 
 
 def recent_calls(state: DivisionState, limit: int = 10) -> list[dict[str, Any]]:
-    """The latest calls of the day, newest first: number, counter, when."""
+    """The latest calls of the day, newest first: number, counter, when, and whether
+    the visitor has been called again since (a display marks a recall)."""
     calls = [
-        (step.called_at, visit.number, step.counter)
+        (step.called_at, visit.number, step.counter, step is visit.step and visit.recalls > 0)
         for visit in state.visits.values()
         for step in visit.steps
         if step.called_at is not None and step.counter is not None
     ]
     calls.sort(reverse=True)
-    return [{"number": n, "counter": k, "at": t} for t, n, k in calls[:limit]]
+    return [{"number": n, "counter": k, "at": t, "recall": r} for t, n, k, r in calls[:limit]]
 
 
 def division_info(office: Office, state: DivisionState, now: int) -> dict[str, Any]:

@@ -360,6 +360,7 @@ class QueueServer:
             "counter": session.counter,
             "actor": session.actor,
             "seq": seq,
+            "now": self.now(),
         }
         if session.login is not None:
             # The console keeps this instead of the password, to reconnect.
