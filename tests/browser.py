@@ -16,6 +16,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from queue_server.config import Catalog, load_office
+from tests.serverkit import ServerProcess
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
     "--no-sandbox",
@@ -82,3 +87,32 @@ def isolated_page(browser: Any, url: str, viewport: dict[str, int] | None = None
     page.dialogs = dialogs
     page.goto(url)
     return page
+
+
+# ------------------------------------------------- what the console tests share
+
+CATALOG = Catalog.load()
+OFFICE = load_office()
+
+
+def text(key: str, lang: str = "lv", **params: Any) -> str:
+    """A catalog text as the pages show it."""
+    return CATALOG.text(lang, key, **params)
+
+
+def service_name(service: str, lang: str = "lv") -> str:
+    return OFFICE.services[service].name[lang]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One Chromium for a test module (import this fixture into the module)."""
+    with chromium() as found:
+        yield found
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A fresh server for each test (import this fixture into the module)."""
+    with ServerProcess(tmp_path) as running:
+        yield running

@@ -25,6 +25,9 @@ from queue_server.core.settings import (
     Span,
 )
 
+#: The browser and server fixtures of the console tests (tests/browser.py).
+pytest_plugins = ["tests.browser"]
+
 #: The one timeout unit tests scale their waits by (seconds).
 TIMEOUT = 10.0
 

@@ -23,38 +23,20 @@ import pytest
 from playwright.sync_api import expect
 
 from queue_server.client import RequestFailed, RindaClient
-from queue_server.config import Catalog, load_office
-from tests.browser import chromium, console_page, run
+from tests.browser import (
+    console_page,
+    run,
+    service_name,
+    text,
+)
 from tests.conftest import TIMEOUT
 from tests.serverkit import DIVISION, ServerProcess
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WAIT_MS = TIMEOUT * 1000
-CATALOG = Catalog.load()
-OFFICE = load_office()
 #: Booking codes leave out the look-alikes 0/O, 1/I/L.
 CODE = re.compile(r"^[A-HJKMNP-Z2-9]{6}$")
 MARKUP = "<img src=x onerror=alert(1)>"
-
-
-def text(key: str, lang: str = "lv", **params: Any) -> str:
-    return CATALOG.text(lang, key, **params)
-
-
-def service_name(service: str, lang: str = "lv") -> str:
-    return OFFICE.services[service].name[lang]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as found:
-        yield found
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    with ServerProcess(tmp_path) as running:
-        yield running
 
 
 # ------------------------------------------------------------------- helpers
@@ -76,13 +58,20 @@ def snapshot(server: ServerProcess) -> dict[str, Any]:
     return admin(server, "snapshot")["snapshot"]
 
 
-def clerk(server: ServerProcess, *requests: tuple[str, dict[str, Any]], user: str = "clerk1",
-          counter: str = "1") -> list[dict[str, Any]]:
+def clerk(
+    server: ServerProcess,
+    *requests: tuple[str, dict[str, Any]],
+    user: str = "clerk1",
+    counter: str = "1",
+) -> list[dict[str, Any]]:
     """Requests of a clerk at a counter, in order."""
 
     async def go() -> list[dict[str, Any]]:
         async with RindaClient(
-            server.url, division=DIVISION, user=user, password=server.passwords[user],
+            server.url,
+            division=DIVISION,
+            user=user,
+            password=server.passwords[user],
             counter=counter,
         ) as c:
             return [await c.request(kind, **fields) for kind, fields in requests]
@@ -297,8 +286,12 @@ def test_a_service_named_like_markup_stays_text_everywhere(
     browser: Any, server: ServerProcess
 ) -> None:
     page = open_admin(browser, server)
-    admin(server, "configure_service", service="passport",
-          name={"lv": MARKUP, "en": "<script>alert(1)</script>"})
+    admin(
+        server,
+        "configure_service",
+        service="passport",
+        name={"lv": MARKUP, "en": "<script>alert(1)</script>"},
+    )
     row = page.locator('#board-queues tr[data-service="passport"] th')
     expect(row).to_have_text(MARKUP, timeout=WAIT_MS)
     page.select_option("#lang", "en")
@@ -320,8 +313,12 @@ def test_a_service_named_like_markup_stays_text_everywhere(
     expect(cell).to_contain_text("08:00–14:00")
     expect(page.locator("#tab-config img, #tab-config b, #tab-board img")).to_have_count(0)
     [exception] = snapshot(server)["state"]["exceptions"]
-    assert exception == {"day": "2026-12-31", "open_min": 480, "close_min": 840,
-                         "note": "<b>Vecgada vakars</b>"}
+    assert exception == {
+        "day": "2026-12-31",
+        "open_min": 480,
+        "close_min": 840,
+        "note": "<b>Vecgada vakars</b>",
+    }
     cell.get_by_role("button").click()
     expect(cell).to_have_count(0, timeout=WAIT_MS)
     assert snapshot(server)["state"]["exceptions"] == []
@@ -389,7 +386,7 @@ def test_statistics_of_the_day_render_with_charts_and_every_table_downloads_as_c
         ("call_next", {}),
         ("finish", {"outcome": "refused", "reason": "fee_not_paid"}),
         ("call_next", {}),
-        ("finish", {"outcome": "referred", "referral": "=HYPERLINK(\"http://x\")"}),
+        ("finish", {"outcome": "referred", "referral": '=HYPERLINK("http://x")'}),
     )
     page = open_admin(browser, server)
     tab(page, "stats")
@@ -422,7 +419,7 @@ def test_statistics_of_the_day_render_with_charts_and_every_table_downloads_as_c
     assert download("refusals")[1][:2] == ["fee_not_paid", "1"]
     # A cell a spreadsheet would run as a formula is defused with a leading quote.
     referral = download("referrals")[1][0]
-    assert referral == "'=HYPERLINK(\"http://x\")"
+    assert referral == '\'=HYPERLINK("http://x")'
     # Every table the server sends has its CSV button and its rows on the page...
     for name, table in server_tables.items():
         expect(page.locator(f'button[data-csv="{name}"]')).to_have_count(1)
@@ -516,8 +513,9 @@ def test_devices_and_clerk_accounts_show_their_secret_once_and_take_effect(
 
 def test_a_clerks_account_is_refused_in_plain_words(browser: Any, server: ServerProcess) -> None:
     page = open_admin(browser, server, user="clerk1")
-    expect(page.locator("#login-error")).to_contain_text(text("admin.login.not_admin"),
-                                                         timeout=WAIT_MS)
+    expect(page.locator("#login-error")).to_contain_text(
+        text("admin.login.not_admin"), timeout=WAIT_MS
+    )
     expect(page.locator("#console")).to_be_hidden()
     # The server, not the page, is what stops a clerk: every admin request is forbidden.
     refused = []
@@ -545,7 +543,6 @@ def test_the_console_logs_in_again_with_its_session_after_a_restart(
     stored = page.evaluate("() => JSON.stringify([localStorage, sessionStorage])")
     assert server.passwords["admin1"] not in stored and "session" not in stored
     page.click("#logout")
-    expect(page.locator("#login-error")).to_have_text(text("console.logged_out"),
-                                                      timeout=WAIT_MS)
+    expect(page.locator("#login-error")).to_have_text(text("console.logged_out"), timeout=WAIT_MS)
     # Chromium logs the refused reconnects while the server was down; nothing else.
     assert [p for p in page.problems if "ERR_CONNECTION_REFUSED" not in p] == []

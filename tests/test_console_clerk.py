@@ -12,16 +12,19 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from queue_server.client import RindaClient
-from queue_server.config import Catalog, load_office
-from tests.browser import chromium, console_page, run
+from tests.browser import (
+    OFFICE,
+    console_page,
+    run,
+    service_name,
+    text,
+)
 from tests.conftest import TIMEOUT
 from tests.serverkit import DIVISION, ServerProcess
 
@@ -29,28 +32,6 @@ SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WAIT_MS = TIMEOUT * 1000
 #: Counter 1 of riga-1 serves passport, then collect.
 COUNTER = "1"
-CATALOG = Catalog.load()
-OFFICE = load_office()
-
-
-def text(key: str, lang: str = "lv", **params: Any) -> str:
-    return CATALOG.text(lang, key, **params)
-
-
-def service_name(service: str, lang: str = "lv") -> str:
-    return OFFICE.services[service].name[lang]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as found:
-        yield found
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    with ServerProcess(tmp_path) as running:
-        yield running
 
 
 # ------------------------------------------------------------------- helpers

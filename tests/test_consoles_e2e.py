@@ -29,40 +29,23 @@ import pytest
 from playwright.sync_api import expect
 
 from queue_server.client import RequestFailed, RindaClient
-from queue_server.config import Catalog, load_office
-from tests.browser import chromium, isolated_page, run
+from tests.browser import (
+    OFFICE,
+    isolated_page,
+    run,
+    service_name,
+    text,
+)
 from tests.conftest import TIMEOUT, at
 from tests.serverkit import DIVISION, ServerProcess
 
 WAIT_MS = TIMEOUT * 1000
-CATALOG = Catalog.load()
-OFFICE = load_office()
 PUBLIC_URL = "https://rinda.example.lv"
 PHONE = {"width": 390, "height": 760}
 XSS = "<img src=x onerror=\"document.title='pwned'\">"
 
 
-def text(key: str, lang: str = "lv", **params: Any) -> str:
-    return CATALOG.text(lang, key, **params)
-
-
-def service_name(service: str, lang: str = "lv") -> str:
-    return OFFICE.services[service].name[lang]
-
-
 # ------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as found:
-        yield found
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[ServerProcess]:
-    with ServerProcess(tmp_path) as running:
-        yield running
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@
 
 import {
   $, Connection, LANGUAGES, RequestError, clock, el, explain, fill, has, keys, lang,
-  loadLanguage, local, t, translate,
+  loadLanguage, local, showLink, t, translate,
 } from "/rinda.js";
 
 const STORE = window.localStorage; // the language and the division only: nothing secret
@@ -128,7 +128,7 @@ function showLogin(message = "", detail = "") {
   $("#where").hidden = true;
   $("#reconnecting").hidden = true;
   $("#login").hidden = false;
-  setLink("closed");
+  showLink("closed");
   for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   const box = $("#login-error");
   box.hidden = !message;
@@ -252,23 +252,12 @@ async function onLogout() {
 function onLinkState({ state, resumed }) {
   const was = linkState;
   linkState = state;
-  setLink(state);
+  showLink(state);
   $("#reconnecting").hidden = state !== "reconnecting" || $("#console").hidden;
   if (state === "open" && resumed && was === "reconnecting") {
     // Presence and device lists are not replayed: ask again.
     loadDevices();
   }
-}
-
-function setLink(state) {
-  const link = $("#link");
-  link.hidden = state === "closed";
-  link.className = `link link-${state}`;
-  link.textContent = {
-    connecting: t("console.connecting"),
-    open: t("console.connected"),
-    reconnecting: t("console.reconnecting"),
-  }[state] || "";
 }
 
 function onMessage(message) {

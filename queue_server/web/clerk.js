@@ -9,7 +9,7 @@
 
 import {
   $, Connection, LANGUAGES, RequestError, clock, el, explain, fill, has, keys, lang,
-  loadLanguage, local, t, translate,
+  loadLanguage, local, showLink, t, translate,
 } from "/rinda.js";
 
 const DEFAULT_UNDO_MS = 60_000;
@@ -96,7 +96,7 @@ function buildLanguagePicker() {
     for (const option of select.options) option.textContent = t(`language.${option.value}`);
     translate();
     decorateAll();
-    setLink(linkState);
+    showLink(linkState);
     render();
   });
 }
@@ -114,7 +114,7 @@ function showLogin(message = "", detail = "") {
   $("#where").hidden = true;
   $("#reconnecting").hidden = true;
   $("#login").hidden = false;
-  setLink("closed");
+  showLink("closed");
   const box = $("#login-error");
   box.hidden = !message;
   fill(box, message ? el("span", {}, message) : null, detail ? el("span", { class: "problem-detail" }, detail) : null);
@@ -241,22 +241,11 @@ async function onSwitchCounter(event) {
 
 function onLinkState({ state }) {
   linkState = state;
-  setLink(state);
+  showLink(state);
   const lost = state === "reconnecting";
   $("#reconnecting").hidden = !lost || $("#console").hidden;
   if (lost) for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
   render();
-}
-
-function setLink(state) {
-  const link = $("#link");
-  link.hidden = state === "closed";
-  link.className = `link link-${state}`;
-  link.textContent = {
-    connecting: t("console.connecting"),
-    open: t("console.connected"),
-    reconnecting: t("console.reconnecting"),
-  }[state] || "";
 }
 
 function onMessage(message) {

@@ -126,6 +126,18 @@ export function clock(ms, timeZone = "Europe/Riga") {
 
 // ---------------------------------------------------------------- connection
 
+/** The console's connection mark (`#link`): connecting, connected, reconnecting. */
+export function showLink(state) {
+  const link = $("#link");
+  link.hidden = state === "closed";
+  link.className = `link link-${state}`;
+  link.textContent = {
+    connecting: t("console.connecting"),
+    open: t("console.connected"),
+    reconnecting: t("console.reconnecting"),
+  }[state] || "";
+}
+
 /** The WebSocket URL of this page's server: ws: for http:, wss: for https:. */
 export function socketUrl() {
   const scheme = location.protocol === "https:" ? "wss:" : "ws:";
