@@ -348,7 +348,7 @@ def write_summary(out: Path, office: Office, db: Path, start: int, tally: Tally)
         "",
         f"- visits issued at the kiosk: {summary.visits} (the admin's view counted {tally.issued})",
         f"- tickets printed: {len(tickets)} (tickets/*.escpos, readable in tickets/*.txt)",
-        f"- calls announced on the display: {len(tally.calls)}",
+        f"- calls shown on the hall display: {len(tally.calls)}",
         f"- steps finished: {tally.finished}; waiting at the end: {tally.waiting}",
         f"- mean wait: {_minutes(summary.wait_mean_min)}; 90th percentile:"
         f" {_minutes(summary.wait_p90_min)}",
