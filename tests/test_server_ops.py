@@ -175,3 +175,36 @@ def test_a_fast_clock_needs_a_start(tmp_path):
         timeout=60,
     )
     assert found.returncode != 0 and "--clock-speed needs --clock-start" in found.stderr
+
+
+async def _failed_login(server: ServerProcess, forwarded: str) -> None:
+    headers = {"X-Forwarded-For": forwarded}
+    async with connect(server.url, additional_headers=headers) as ws:
+        await ws.send(
+            json.dumps({"type": "hello", "division": "riga-1", "user": "clerk1",
+                        "password": "wrong", "counter": "1"})
+        )  # fmt: skip
+        answer = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+        assert answer["code"] == "auth_failed"
+
+
+def _sources(server: ServerProcess) -> list[str]:
+    records = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    return [r["source"] for r in records if r["event"] == "login_failed"]
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(tmp_path):
+    """With --trusted-proxy the slow-down of failed logins counts the address the
+    proxy saw; without it, X-Forwarded-For is ignored (a client cannot choose)."""
+    (tmp_path / "trusted").mkdir()
+    (tmp_path / "direct").mkdir()
+    with ServerProcess(tmp_path / "trusted", extra=["--trusted-proxy", "127.0.0.1"]) as proxied:
+        for address in ("10.0.0.5", "10.0.0.6", "10.0.0.5"):
+            asyncio.run(_failed_login(proxied, f"203.0.113.9, {address}"))
+        trusted = _sources(proxied)
+    with ServerProcess(tmp_path / "direct") as direct:
+        for address in ("10.0.0.5", "10.0.0.6"):
+            asyncio.run(_failed_login(direct, address))
+        ignored = _sources(direct)
+    assert trusted[0] == trusted[2] != trusted[1]
+    assert ignored[0] == ignored[1]

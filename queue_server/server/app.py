@@ -169,7 +169,7 @@ class QueueServer:
     # ------------------------------------------------------------ connections
 
     async def handle(self, ws: ServerConnection) -> None:
-        source = source_tag(_peer(ws))
+        source = source_tag(self._client_address(ws))
         session = await self._hello(ws, source)
         if session is None:
             return
@@ -187,6 +187,15 @@ class QueueServer:
             log("disconnected", role=session.role, division=session.division, actor=session.actor)
             if device:
                 self._presence(session)
+
+    def _client_address(self, ws: ServerConnection) -> str:
+        """Where a connection comes from: the peer, or, behind a reverse proxy that the
+        settings trust, the address that proxy saw (so that the slow-down of failed
+        logins counts each counter PC apart, not the proxy as one)."""
+        peer = _peer(ws)
+        if peer in self.settings.trusted_proxies:
+            return _forwarded_for(ws) or peer
+        return peer
 
     def _connected(self, division: str) -> set[str]:
         """The devices of a division with a connection now."""
@@ -785,6 +794,18 @@ def _event_message(item: Committed, who: str) -> str | None:
     if view is None:
         return None
     return json.dumps({"type": "event", **view}, ensure_ascii=False)
+
+
+def _forwarded_for(ws: ServerConnection) -> str | None:
+    """The client's address as a reverse proxy put it last into X-Forwarded-For."""
+    request = ws.request
+    if request is None:
+        return None
+    found = request.headers.get("X-Forwarded-For")
+    if not found:
+        return None
+    last = found.split(",")[-1].strip()
+    return last or None
 
 
 def _peer(ws: ServerConnection) -> str:

@@ -70,6 +70,14 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         "of the visit's live status page",
     )
     parser.add_argument(
+        "--trusted-proxy",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="a reverse proxy in front (repeatable): the client address is then the last "
+        "one in its X-Forwarded-For header",
+    )
+    parser.add_argument(
         "--session-minutes",
         type=float,
         default=ServerSettings.session_ms / 60_000,
@@ -119,6 +127,7 @@ def run(args: argparse.Namespace) -> int:
         rate=args.rate,
         burst=args.burst,
         session_ms=int(args.session_minutes * 60_000),
+        trusted_proxies=tuple(args.trusted_proxy),
         public_url=args.public_url.rstrip("/") if args.public_url else None,
         max_pages=args.max_pages,
     )

@@ -38,6 +38,8 @@ class ServerSettings:
     #: The server's address as visitors' phones reach it (``https://rinda.example.lv``):
     #: tickets then carry a QR code of the visit's status page. None: no status links.
     public_url: str | None = None
+    #: Reverse proxies whose X-Forwarded-For names the real client (nginx in front).
+    trusted_proxies: tuple[str, ...] = ()
     #: Tests only: the database may not grow beyond this many pages (SQLite's
     #: ``max_page_count``), so a test can fill the "disk" and free it again.
     max_pages: int | None = None
