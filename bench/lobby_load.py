@@ -47,7 +47,6 @@ import os
 import random
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -60,7 +59,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from serverkit import ServerProcess  # noqa: E402
+from serverkit import ClientProcess, ServerProcess  # noqa: E402
 
 from queue_server.accounts import Accounts  # noqa: E402
 from queue_server.client import (  # noqa: E402
@@ -433,45 +432,13 @@ def _say(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
-class Worker:
-    def __init__(self, job_file: Path) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", str(job_file)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-
-    def read(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"a client process exited with status {self.process.wait()}")
-        message: dict[str, Any] = json.loads(line)
-        return message
-
-    def order(self, text: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(text + "\n")
-        self.process.stdin.flush()
-
-    def stop(self) -> None:
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            with contextlib.suppress(BrokenPipeError):
-                self.process.stdin.close()
-        try:
-            self.process.wait(30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+def client_process(job_file: Path) -> ClientProcess:
+    return ClientProcess([sys.executable, __file__, "--worker", str(job_file)], 30.0)
 
 
 @contextmanager
-def workers(job_files: Sequence[Path]) -> Iterator[list[Worker]]:
-    started = [Worker(path) for path in job_files]
+def workers(job_files: Sequence[Path]) -> Iterator[list[ClientProcess]]:
+    started = [client_process(path) for path in job_files]
     try:
         yield started
     finally:

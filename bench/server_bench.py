@@ -43,7 +43,6 @@ import json
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,7 +54,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from serverkit import DIVISION, ServerProcess  # noqa: E402
+from serverkit import DIVISION, ClientProcess, ServerProcess  # noqa: E402
 
 from queue_server.accounts import Accounts  # noqa: E402
 from queue_server.client import RindaClient  # noqa: E402
@@ -256,47 +255,13 @@ WORKERS = {
 }
 
 
-class Worker:
-    """A client process: orders in on stdin, JSON lines out on stdout."""
-
-    def __init__(self, role: str, job: dict[str, Any]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", role, json.dumps(job)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-
-    def read(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        if not line:
-            raise RuntimeError(f"a client process exited with status {self.process.wait()}")
-        message: dict[str, Any] = json.loads(line)
-        return message
-
-    def order(self, text: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(text + "\n")
-        self.process.stdin.flush()
-
-    def stop(self) -> None:
-        """Close its input (it closes its connections and exits); kill it if it hangs."""
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            self.process.stdin.close()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.process.stdout is not None:
-            self.process.stdout.close()
+def client_process(role: str, job: dict[str, Any]) -> ClientProcess:
+    return ClientProcess([sys.executable, __file__, "--worker", role, json.dumps(job)])
 
 
 @contextmanager
-def workers(role: str, jobs: Sequence[dict[str, Any]]) -> Iterator[list[Worker]]:
-    started = [Worker(role, job) for job in jobs]
+def workers(role: str, jobs: Sequence[dict[str, Any]]) -> Iterator[list[ClientProcess]]:
+    started = [client_process(role, job) for job in jobs]
     try:
         yield started
     finally:

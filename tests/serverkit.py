@@ -11,6 +11,8 @@ depend on the day they run), and is stopped by its PID.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 from queue_server.accounts import Accounts
 from queue_server.config import load_office
@@ -144,3 +146,45 @@ class ServerProcess:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+class ClientProcess:
+    """A benchmark's client process: orders in on stdin, JSON lines out on stdout.
+
+    ``command`` runs the process (a bench script with ``--worker`` and its job); it
+    reads one order a line and answers with JSON lines, and exits when its input
+    closes. The benchmarks keep clients in processes of their own so that the
+    server's CPU and theirs can be told apart.
+    """
+
+    def __init__(self, command: list[str], stop_timeout: float = 15.0) -> None:
+        self.stop_timeout = stop_timeout
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT
+        )
+
+    def read(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"a client process exited with status {self.process.wait()}")
+        message: dict[str, Any] = json.loads(line)
+        return message
+
+    def order(self, text: str) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write(text + "\n")
+        self.process.stdin.flush()
+
+    def stop(self) -> None:
+        """Close its input (it closes its connections and exits); kill it if it hangs."""
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            with contextlib.suppress(BrokenPipeError):
+                self.process.stdin.close()
+        try:
+            self.process.wait(self.stop_timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()

@@ -10,7 +10,7 @@
 
 import {
   $, Connection, LANGUAGES, RequestError, clock, el, explain, fill, has, keys, lang,
-  loadLanguage, local, showLink, t, translate,
+  forgetLogin, loadLanguage, local, logOut, refusal, showLink, t, translate,
 } from "/rinda.js";
 
 const STORE = window.localStorage; // the language and the division only: nothing secret
@@ -225,24 +225,16 @@ function onWelcome(welcome) {
 function onRefused(error) {
   // A reconnect's hello was refused: the session expired or ended, the account changed.
   conn = null;
-  login.password = null;
-  login.session = null;
-  const { text, detail } = explain(error);
-  showLogin(error.code === "auth_failed" ? t("console.session_ended") : text, detail || error.message);
+  forgetLogin(login);
+  const { text, detail } = refusal(error);
+  showLogin(text, detail);
 }
 
 async function onLogout() {
   const connection = conn;
   conn = null;
-  if (connection) {
-    try {
-      if (login.session) await connection.request("logout");
-    } catch {
-      // Logging out anyway: the connection closes and the token is forgotten below.
-    }
-    connection.stop();
-  }
-  Object.assign(login, { password: null, session: null, expires: null });
+  await logOut(connection, login);
+  forgetLogin(login);
   resetModel();
   showLogin(t("console.logged_out"));
 }

@@ -126,6 +126,32 @@ export function clock(ms, timeZone = "Europe/Riga") {
 
 // ---------------------------------------------------------------- connection
 
+/** Forget what a console logged in with: the password and the session token. */
+export function forgetLogin(login) {
+  Object.assign(login, { password: null, session: null, expires: null });
+}
+
+/** Why a reconnect's hello was refused, in words: an ended session (expired, logged
+ *  out, password changed), or the server's own reason. */
+export function refusal(error) {
+  const { text, detail } = explain(error);
+  return {
+    text: error.code === "auth_failed" ? t("console.session_ended") : text,
+    detail: detail || error.message,
+  };
+}
+
+/** Log out: end the session on the server if there is one, then close for good. */
+export async function logOut(connection, login) {
+  if (!connection) return;
+  try {
+    if (login.session) await connection.request("logout");
+  } catch {
+    // Logging out anyway: the connection closes and the caller forgets the token.
+  }
+  connection.stop();
+}
+
 /** The console's connection mark (`#link`): connecting, connected, reconnecting. */
 export function showLink(state) {
   const link = $("#link");
