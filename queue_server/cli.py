@@ -13,12 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from queue_server.accounts import AccountError
 from queue_server.accounts import cli as accounts_cli
+from queue_server.clock import Clock
 from queue_server.config import ConfigError
 from queue_server.config.calendar import public_holidays
 from queue_server.config.options import add_config_option, office_from
@@ -84,7 +84,8 @@ def run_purge(args: argparse.Namespace) -> int:
         print(f"{PROG} purge: --days must be at least 1.", file=sys.stderr)
         return 2
     with _open_store(args) as store:
-        counts = store.purge(int(time.time() * 1000), args.days)
+        # The machine's clock: personal data is kept so many real days.
+        counts = store.purge(Clock()(), args.days)
     print(json.dumps(counts, sort_keys=True))
     return 0
 

@@ -367,6 +367,32 @@ def test_healthz_says_so_while_the_disk_is_full(tmp_path: Path) -> None:
     assert (status, health["ok"], health["writable"]) == (503, False, False)
 
 
+def test_healthz_finds_a_full_disk_itself_after_a_restart_and_sees_space_return(
+    tmp_path: Path,
+) -> None:
+    """No client writes: a server restarted on a full file answers 503 at once, and
+    200 within a second or two of space coming back (its probe, not a client's write)."""
+    server = ServerProcess(tmp_path)
+    server.start()
+    server.stop()
+    server.extra = ["--max-pages", str(fill_with_ballast(server.db))]
+    server.start()
+    try:
+        full = healthz(server)
+        free_the_ballast(server.db)
+        deadline = time.monotonic() + TIMEOUT
+        while (back := healthz(server))[0] != 200 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        seq = back[1]["seq"]
+    finally:
+        server.stop()
+    status, health = full
+    assert (status, health["ok"], health["writable"]) == (503, False, False)
+    assert "full" in health["error"]
+    assert back[0] == 200 and back[1]["writable"] and back[1]["error"] is None
+    assert seq == health["seq"], "nothing was written in between"
+
+
 async def clerk_opens(server: ServerProcess, counter: str = "1") -> None:
     async with clerk(server, "clerk1", counter) as anna:
         with contextlib.suppress(RequestFailed):

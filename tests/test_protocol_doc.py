@@ -13,8 +13,9 @@ The document is parsed in a few fixed shapes, so that a client author can trust 
   table of field kinds (header ``| kind | ...``) and the table of event views
   (header ``| event | public ...``);
 - a ```` ```text ```` transcript of ``python -m websockets ws://...`` under
-  ``## Talking to Rinda by hand``: lines typed (``> ``) and received (``< ``; a line
-  cut short with ``…`` is not parsed).
+  ``## Talking to Rinda by hand``: one or more connections, each begun by a line
+  ``$ python -m websockets ...``, with lines typed (``> ``) and received (``< ``; a
+  line cut short with ``…`` is not parsed).
 
 Every failure names the place in the document and what is missing or wrong there.
 """
@@ -444,7 +445,7 @@ def _check_request(text: str, where: str, role: str | None) -> str | None:
     except ProtocolError as exc:
         return f"{where}: the server would refuse it: {exc.code}: {exc.message}"
     if role is not None and role not in REQUESTS[request.type].roles:
-        return f"{where}: a {role} may not send {request.type}"
+        return f"{where}: the role {role} may not send {request.type}"
     return None
 
 
@@ -495,7 +496,9 @@ def test_the_transcript_by_hand_is_a_real_conversation() -> None:
     problems = []
     for offset, line in enumerate(block.text.splitlines()):
         where = section.at(block.line + offset)
-        if line.startswith("> "):
+        if line.startswith("$ python -m websockets"):
+            role = None  # a new connection: it says hello again
+        elif line.startswith("> "):
             text = line[2:]
             try:
                 kind = json.loads(text).get("type")

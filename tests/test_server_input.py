@@ -107,15 +107,21 @@ def test_text_that_is_not_a_json_object_is_refused(server: ServerProcess) -> Non
     assert asyncio.run(send_all()) == cases
 
 
-def test_unknown_request_types_are_refused(server: ServerProcess) -> None:
+def test_unknown_request_types_are_refused_and_a_missing_type_is_named(
+    server: ServerProcess,
+) -> None:
     async def send_all() -> list[str]:
         async with admin(server) as boss, unchanged(server, boss):
             found = [(await refusal(boss, kind))[0] for kind in ("teleport", "HELLO", "")]
-            for text in ('{"since": 0}', '{"type": 5}', '{"type": null}', '{"type": ["sync"]}'):
+            for text in ('{"type": 5}', '{"type": ["sync"]}'):
                 found.append((await raw_refusal(boss, text))["code"])
+            for text in ('{"since": 0}', '{"type": null}'):
+                error = await raw_refusal(boss, text)
+                assert error["details"] == {"field": "type"}, text
+                found.append(error["code"])
             return found
 
-    assert asyncio.run(send_all()) == ["unknown_type"] * 7
+    assert asyncio.run(send_all()) == ["unknown_type"] * 5 + ["missing_field"] * 2
 
 
 def test_every_field_of_every_request_refuses_values_of_the_wrong_kind(

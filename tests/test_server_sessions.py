@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -64,6 +69,47 @@ def test_a_session_token_replaces_the_password_until_logout(tmp_path):
     with sqlite3.connect(server.db) as db:
         stored = [row[0] for row in db.execute("SELECT token_hash FROM login_sessions")]
     assert stored and all(len(h) == 64 for h in stored)
+
+
+def test_a_rehearsal_clock_days_behind_the_accounts_keeps_console_sessions(tmp_path):
+    """Accounts made now with the command line, a server rehearsing three days earlier
+    (``--clock-start``): a console logs in, and reconnects with its session token."""
+    db = tmp_path / "rinda.sqlite"
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "queue_server.cli",
+            "user",
+            "add",
+            str(db),
+            "clerk1",
+            "--role",
+            "clerk",
+            "--division",
+            "riga-1",
+            "--password-stdin",
+        ],
+        input="a long password\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "clerk1" in made.stdout + made.stderr
+    earlier = datetime.now(ZoneInfo("Europe/Riga")) - timedelta(days=3)
+    rehearsal = earlier.replace(hour=9, minute=0).strftime("%Y-%m-%dT%H:%M")
+    with ServerProcess(tmp_path, clock_start=rehearsal, provision_accounts=False) as server:
+
+        async def run() -> tuple[dict, dict]:
+            async with _clerk(server, password="a long password") as first:
+                token = first.welcome["session"]
+            async with _clerk(server, session=token) as again:
+                await again.request("open")
+                return first.welcome, again.welcome
+
+        first, again = asyncio.run(run())
+    assert again["actor"] == first["actor"] and again["session"] == first["session"]
+    assert again["now"] < time.time() * 1000 - 2 * 86_400_000  # the rehearsal's clock
 
 
 def test_devices_get_no_session(tmp_path):

@@ -37,7 +37,10 @@ _GENERATED_PASSWORD_BYTES = 12
 _TOKEN_MAX = 128
 
 _DEVICE_COLUMNS = "id, division, kind, name, created_at, revoked_at"
-_USER_COLUMNS = "id, username, role, divisions, created_at, disabled_at, password_changed_at"
+_USER_COLUMNS = (
+    "id, username, role, divisions, created_at, disabled_at, password_changed_at, credentials"
+)
+_USER_FIELDS = 8
 _BY_NUMBER = "ORDER BY CAST(substr(id, 2) AS INTEGER)"
 
 
@@ -71,6 +74,10 @@ class User:
     created_at: int
     disabled_at: int | None
     password_changed_at: int
+    #: Counts the account's password changes: a login session carries the count it
+    #: was opened with and ends when it differs. A count, not a time, so that no clock
+    #: (a rehearsal's, a machine's set wrong) can make an old session look newer.
+    credentials: int = 0
 
     @property
     def active(self) -> bool:
@@ -263,7 +270,7 @@ class Accounts:
                     f"The username {username!r} is taken (usernames are never reused, "
                     "not even those of disabled accounts); choose another."
                 )
-            user = User(_next_id(conn, "users", "u"), username, role, allowed, now, None, now)
+            user = User(_next_id(conn, "users", "u"), username, role, allowed, now, None, now, 0)
             conn.execute(
                 "INSERT INTO users (id, username, role, divisions, password_salt, "
                 "password_hash, scrypt_n, scrypt_r, scrypt_p, created_at, "
@@ -292,7 +299,7 @@ class Accounts:
 
     def user(self, username: str) -> User | None:
         row = self._user_row(username)
-        return _user(row[:7]) if row else None
+        return _user(row[:_USER_FIELDS]) if row else None
 
     def user_by_id(self, user_id: str) -> User | None:
         row = self._conn.execute(
@@ -328,12 +335,12 @@ class Accounts:
                 raise AlreadyInactive(
                     f"The account {user.username!r} is disabled; a disabled account stays disabled."
                 )
-            # Strictly later, so that still_valid() ends every session opened before.
-            changed_at = max(now, user.password_changed_at + 1)
+            # One more change of credentials: every session opened before now ends.
             conn.execute(
                 "UPDATE users SET password_salt = ?, password_hash = ?, scrypt_n = ?, "
-                "scrypt_r = ?, scrypt_p = ?, password_changed_at = ? WHERE id = ?",
-                (salt.hex(), digest.hex(), params.n, params.r, params.p, changed_at, user.id),
+                "scrypt_r = ?, scrypt_p = ?, password_changed_at = ?, "
+                "credentials = credentials + 1 WHERE id = ?",
+                (salt.hex(), digest.hex(), params.n, params.r, params.p, now, user.id),
             )
             _audit(conn, now, actor, "password_set", user.id)
         return password
@@ -348,8 +355,8 @@ class Accounts:
             # Never matches: no password hashes to random bytes.
             expected = secrets.token_bytes(hashing.KEY_BYTES)
             return PasswordCheck(None, hashing.new_salt(), expected, hashing.SCRYPT)
-        user = _user(row[:7])
-        salt, digest, n, r, p = row[7:]
+        user = _user(row[:_USER_FIELDS])
+        salt, digest, n, r, p = row[_USER_FIELDS:]
         return PasswordCheck(
             user, bytes.fromhex(salt), bytes.fromhex(digest), hashing.ScryptParameters(n, r, p)
         )
@@ -380,23 +387,33 @@ class Accounts:
             )
             conn.execute(
                 "INSERT INTO login_sessions (token_hash, user_id, division, created_at, "
-                "expires_at) VALUES (?, ?, ?, ?, ?)",
-                (hashing.hash_session_token(token), user.id, division, now, expires),
+                "expires_at, credentials) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    hashing.hash_session_token(token),
+                    user.id,
+                    division,
+                    now,
+                    expires,
+                    user.credentials,
+                ),
             )
         return token, expires
 
     def verify_session(self, username: str, token: str, division: str, now: int) -> User | None:
-        """The account whose session this is, while it runs and the account is unchanged."""
+        """The account whose session this is, while it runs and the account is unchanged.
+
+        ``now`` is the server's clock, the one that opened the session and set its end.
+        """
         if not isinstance(token, str) or len(token) > _TOKEN_MAX:
             return None
         row = self._conn.execute(
-            "SELECT user_id, division, created_at, expires_at, ended_at FROM login_sessions "
+            "SELECT user_id, division, credentials, expires_at, ended_at FROM login_sessions "
             "WHERE token_hash = ?",
             (hashing.hash_session_token(token),),
         ).fetchone()
         if row is None:
             return None
-        user_id, opened_in, created_at, expires_at, ended_at = row
+        user_id, opened_in, credentials, expires_at, ended_at = row
         user = self.user_by_id(user_id)
         if (
             user is None
@@ -405,7 +422,7 @@ class Accounts:
             or opened_in != division
             or user.username.casefold() != username.casefold()
             or not user.active
-            or user.password_changed_at > created_at
+            or user.credentials != credentials
         ):
             return None
         return user
@@ -440,11 +457,7 @@ class Accounts:
             device = self.device(account.id)
             return device is not None and device.active
         user = self.user_by_id(account.id)
-        return (
-            user is not None
-            and user.active
-            and user.password_changed_at == account.password_changed_at
-        )
+        return user is not None and user.active and user.credentials == account.credentials
 
     def changes(self) -> list[AccountChange]:
         """The audit of account changes, oldest first."""
@@ -467,7 +480,7 @@ class Accounts:
         row = self._user_row(rules.check_username(username))
         if row is None:
             raise UnknownUser(f"There is no account {username!r}; see `user list`.")
-        return _user(row[:7])
+        return _user(row[:_USER_FIELDS])
 
     @contextmanager
     def _writing(self, doing: str) -> Iterator[sqlite3.Connection]:
@@ -508,9 +521,16 @@ def _audit(conn: sqlite3.Connection, now: int, actor: str, action: str, subject:
 
 
 def _user(row: tuple[Any, ...]) -> User:
-    user_id, username, role, divisions, created_at, disabled_at, changed_at = row
+    user_id, username, role, divisions, created_at, disabled_at, changed_at, credentials = row
     return User(
-        user_id, username, role, tuple(json.loads(divisions)), created_at, disabled_at, changed_at
+        user_id,
+        username,
+        role,
+        tuple(json.loads(divisions)),
+        created_at,
+        disabled_at,
+        changed_at,
+        credentials,
     )
 
 

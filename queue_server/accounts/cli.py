@@ -10,13 +10,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from queue_server.clock import Clock
 from queue_server.config.options import add_config_option, office_from
 
 from .accounts import Accounts, Device, User
@@ -261,7 +261,9 @@ def _open(args: argparse.Namespace) -> Accounts:
 
 
 def _now() -> int:
-    return int(time.time() * 1000)
+    # The machine's clock, on purpose: these instants record when someone changed an
+    # account (the audit), and no rule compares them with a server's clock.
+    return Clock()()
 
 
 def _read_password() -> str:

@@ -2,10 +2,11 @@
 
 ``LoginThrottle`` does no I/O and reads no clock: the server passes the time in
 (seconds of a monotonic clock, such as ``loop.time()``) and sleeps the delay it is
-given before it answers a login. The first few failures from a source cost nothing
-(people mistype), then each one doubles the delay up to a cap; a success, or a quiet
-period, forgets the source. Memory stays bounded: beyond ``max_sources`` the source
-whose last failure is oldest is forgotten first.
+given before it answers a login. Three failed logins from a source cost nothing
+(people mistype); the attempt after the third failure waits 1 s, the next ones 2, 4
+and 8 s (the cap). A success, or a quiet period, forgets the source. Memory stays
+bounded: beyond ``max_sources`` the source whose last failure is oldest is forgotten
+first.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ class LoginThrottle:
         forget_after: float = 15 * 60.0,
         max_sources: int = 10_000,
     ) -> None:
-        if free_failures < 0 or first_delay <= 0 or max_delay < first_delay:
-            raise ValueError("need free_failures >= 0 and 0 < first_delay <= max_delay")
+        # The first failure is answered at once whatever the setting: nothing is known
+        # of a source before it fails.
+        if free_failures < 1 or first_delay <= 0 or max_delay < first_delay:
+            raise ValueError("need free_failures >= 1 and 0 < first_delay <= max_delay")
         if forget_after <= 0 or max_sources < 1:
             raise ValueError("need forget_after > 0 and max_sources >= 1")
         self.free_failures = free_failures
@@ -50,10 +53,11 @@ class LoginThrottle:
         return len(self._sources)
 
     def step(self, failures: int) -> float:
-        """The delay owed after ``failures`` failures in a row."""
-        if failures <= self.free_failures:
+        """The delay owed after ``failures`` failures in a row: none before the
+        ``free_failures``-th, ``first_delay`` after it, doubling up to ``max_delay``."""
+        if failures < self.free_failures:
             return 0.0
-        return min(self.max_delay, self.first_delay * 2.0 ** (failures - self.free_failures - 1))
+        return min(self.max_delay, self.first_delay * 2.0 ** (failures - self.free_failures))
 
     def delay(self, source: str, now: float) -> float:
         """Seconds to wait before answering an attempt from ``source`` made at ``now``."""

@@ -351,7 +351,7 @@ class Request:
 def parse(text: str | bytes) -> Request:
     """Check one incoming message against ``REQUESTS``; raise ``ProtocolError``."""
     try:
-        data = json.loads(text)
+        data = json.loads(text, parse_constant=_not_json)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise ProtocolError("bad_json", "The message is not valid JSON.") from None
     if not isinstance(data, dict):
@@ -359,6 +359,10 @@ def parse(text: str | bytes) -> Request:
     raw_id = data.get("id")
     request_id = raw_id if _valid_id(raw_id) else None
     kind = data.get("type")
+    if kind is None:
+        raise ProtocolError(
+            "missing_field", "The message has no type.", field="type", id=request_id
+        )
     spec = REQUESTS.get(kind) if isinstance(kind, str) else None
     if spec is None:
         raise ProtocolError("unknown_type", f"There is no request of type {kind!r}.", id=request_id)
@@ -387,6 +391,11 @@ def parse(text: str | bytes) -> Request:
                 "bad_field", f"{name} must be {expected}.", field=name, id=request_id
             )
     return Request(spec.name, request_id, fields)
+
+
+def _not_json(constant: str) -> Any:
+    """Python reads NaN and Infinity; JSON has no such numbers."""
+    raise ValueError(f"{constant} is not JSON")
 
 
 def _valid_id(value: Any) -> bool:

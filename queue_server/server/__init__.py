@@ -15,7 +15,7 @@ from queue_server.core.settings import Office
 from queue_server.protocol import MAX_MESSAGE_BYTES
 from queue_server.store import Store
 
-from .app import QueueServer
+from .app import TIMERS, QueueServer
 from .logs import log
 from .settings import ServerSettings
 
@@ -69,11 +69,13 @@ async def serve(
                 maybe = ready(port)
                 if maybe is not None:
                     await maybe
-            timers = asyncio.create_task(server.run_timers())
+            # Supervised: a failure is logged with its traceback and the loop restarts;
+            # /healthz fails while its heartbeat is stale.
+            server.supervisor.run(TIMERS, server.run_timers)
             try:
                 await stop
             finally:
-                timers.cancel()
+                await server.supervisor.stop()
             log("stopping", connections=sum(len(s) for s in server.subscribers.values()))
     finally:
         store.close()

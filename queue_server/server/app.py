@@ -25,13 +25,15 @@ from websockets.http11 import Request as HttpRequest
 from websockets.http11 import Response
 
 from queue_server.accounts import AccountError, Accounts, LoginThrottle
+from queue_server.clock import Clock
 from queue_server.core import DivisionState, DomainError
 from queue_server.core import events as e
 from queue_server.core.settings import Office
 from queue_server.protocol import REQUESTS, ProtocolError, Request, parse, views
 from queue_server.store import Committed, Store, StoreError
+from queue_server.supervisor import Supervisor
 
-from . import admin, status_links, web
+from . import admin, logs, status_links, web
 from .dispatch import COMMANDS, Session, command_for, ticket
 from .logs import log, source_tag
 from .settings import ServerSettings
@@ -48,21 +50,15 @@ CSP = (
     "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'"
 )
+#: What a clerk may send at a counter another clerk holds: take it when it is free, and
+#: end their own login (a refused logout would leave its session token valid).
+_ANY_COUNTER = frozenset({"open", "logout"})
+#: ``/healthz`` probes whether the file takes a write at most this often (seconds).
+ROOM_CHECK_SECONDS = 1.0
+#: The supervisor's name of the timers' loop, whose heartbeat ``/healthz`` checks.
+TIMERS = "timers"
 #: A status page stops listening once its visit is in one of these states.
 _OVER = frozenset({"done", "cancelled", "expired"})
-
-
-class Clock:
-    """Epoch milliseconds: the wall clock, or one started at a given instant and
-    running ``speed`` times as fast (a demonstration plays a morning in minutes)."""
-
-    def __init__(self, start_ms: int | None = None, speed: float = 1.0) -> None:
-        self._started = time.time()
-        self._start_ms = self._started * 1000 if start_ms is None else float(start_ms)
-        self._speed = speed
-
-    def __call__(self) -> int:
-        return int(self._start_ms + (time.time() - self._started) * 1000 * self._speed)
 
 
 @dataclass
@@ -117,6 +113,9 @@ class QueueServer:
         self._generation = accounts.generation()
         self._clock = Clock(settings.clock_start_ms, settings.clock_speed)
         self._link_key = store.key("status_links")
+        self.supervisor = Supervisor(logs.report)
+        self._room_checked_at = -ROOM_CHECK_SECONDS
+        self._room_error: str | None = None
 
     def now(self) -> int:
         """The server's time: its clock, but never before the last committed event, so
@@ -145,23 +144,26 @@ class QueueServer:
         return _response(200, body_bytes, content_type)
 
     def health(self) -> tuple[bool, dict[str, Any]]:
-        """The database is writable and every division's state is loaded."""
+        """Every division's state is loaded, the file would take a write now, and the
+        timers run: their loop beat lately and none of their steps is failing."""
         loaded = all(d in self.store.states for d in self.office.divisions)
-        try:
-            conn = self.store.db.conn
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("ROLLBACK")
-            # The lock is free, but a full disk shows only when a write needs room:
-            # the last write's failure stands until a write succeeds again.
-            writable = self.store.failing is None
-        except Exception:  # any failure means not healthy; the body says which part
-            writable = False
-        ok = loaded and writable
+        at = time.monotonic()
+        if at - self._room_checked_at >= ROOM_CHECK_SECONDS:
+            self._room_checked_at = at
+            self._room_error = self.store.check_room()
+        writable = self._room_error is None
+        jobs = self.supervisor.figures()
+        age = jobs.get(TIMERS, {}).get("beat_age_s")
+        timers_ok = age is not None and age <= self.settings.timers_stale_after
+        failing = sorted(name for name, job in jobs.items() if job["failing"])
+        ok = loaded and writable and timers_ok and not failing
         return ok, {
             "ok": ok,
             "writable": writable,
-            "error": self.store.failing,
+            "error": self._room_error,
             "loaded": loaded,
+            "timers": {"ok": timers_ok and not failing, "beat_age_s": age, "failing": failing},
+            "jobs": jobs,
             "seq": self.store.last_seq,
             "connections": sum(len(s) for s in self.subscribers.values()),
         }
@@ -315,6 +317,7 @@ class QueueServer:
             raise ProtocolError(
                 "missing_field",
                 "hello needs a token, or a user and a password or session.",
+                field="token" if f["user"] is None else "password",
                 id=request.id,
             )
         self.throttle.succeeded(source)
@@ -370,6 +373,8 @@ class QueueServer:
             "actor": session.actor,
             "seq": seq,
             "now": self.now(),
+            # Clients follow the server's clock (queue_server.clock.FollowedClock).
+            "clock_speed": self._clock.speed,
         }
         if session.login is not None:
             # The console keeps this instead of the password, to reconnect.
@@ -467,7 +472,10 @@ class QueueServer:
             if request.type == "hello":
                 raise ProtocolError("already_authenticated", "This connection already said hello.")
             if session.role not in spec.roles:
-                raise ProtocolError("forbidden", f"A {session.role} may not send {request.type}.")
+                article = "An" if session.role[0] in "aeiou" else "A"
+                raise ProtocolError(
+                    "forbidden", f"{article} {session.role} may not send {request.type}."
+                )
             if request.type in _READS_IN_THREAD:
                 reply = await self._read_in_thread(session, request)
             else:
@@ -513,6 +521,8 @@ class QueueServer:
         state = self.store.states[division]
         now = self.now()
         f = request.fields
+        if session.role == "clerk" and request.type not in _ANY_COUNTER:
+            self._check_own_counter(state, session)
         if request.type == "free_slots":
             return admin.free_slots(state, f["service"], f["day"], now)
         if request.type == "booking_contact":
@@ -564,8 +574,6 @@ class QueueServer:
             assert session.counter is not None
             return {"figures": views.counter_figures(state, session.counter)}
         assert request.type in COMMANDS
-        if session.role == "clerk" and request.type != "open":
-            self._check_own_counter(state, session)
         command = command_for(request, session)
         committed = self.store.execute(division, command, now, session.actor)
         self._broadcast(division, committed)
@@ -596,7 +604,8 @@ class QueueServer:
 
     @staticmethod
     def _check_own_counter(state: DivisionState, session: Session) -> None:
-        """A clerk acts only at a counter that is closed or opened by themselves."""
+        """A clerk acts, and reads, only at a counter that is closed or opened by
+        themselves."""
         assert session.counter is not None
         holder = state.counters[session.counter].clerk
         if holder is not None and holder != session.actor:
@@ -679,7 +688,8 @@ class QueueServer:
             )
             ready = []
             estimates: dict[str, int] | None = None
-            for ws, session in listeners.items():
+            # A copy: a status page whose visit is over leaves ``listeners`` on the way.
+            for ws, session in list(listeners.items()):
                 if session.visit is not None:
                     if estimates is None:
                         estimates = state.estimates(now)
@@ -716,30 +726,47 @@ class QueueServer:
         now = self.now()
         for division in self.office.divisions:
             self.store.tick(division, now)
+        self.supervisor.beat(TIMERS)
 
     async def run_timers(self) -> None:
-        """Every tick: open a new day where it began; cut off revoked credentials;
-        send the queue summaries of divisions that changed."""
+        """Every tick: send the queue summaries of divisions that changed; every second
+        also open a new day where it began and cut off revoked or expired credentials.
+
+        Each step stands alone: one that fails is reported (the log has its traceback,
+        ``/healthz`` its name) and the others go on. The loop beats once a round, so
+        ``/healthz`` fails when it stops (``docs/operations.md``).
+        """
         next_tick = 0.0
         while True:
             await asyncio.sleep(self.settings.queues_interval)
-            self._broadcast_queues()
+            with self.supervisor.step("queues"):
+                self._broadcast_queues()
             loop_time = asyncio.get_running_loop().time()
-            if loop_time < next_tick:
-                continue
-            next_tick = loop_time + self.settings.tick_interval
-            now = self.now()
-            for division in self.office.divisions:
-                try:
-                    self._broadcast(division, self.store.tick(division, now))
-                except StoreError as error:
-                    log("store_error", level=logging.ERROR, division=division, error=str(error))
-            self._check_revocations()
-            self._check_expiries(now)
+            if loop_time >= next_tick:
+                next_tick = loop_time + self.settings.tick_interval
+                now = self.now()
+                with self.supervisor.step("days"):
+                    self._open_days(now)
+                with self.supervisor.step("revocations"):
+                    self._check_revocations()
+                with self.supervisor.step("expiries"):
+                    self._check_expiries(now)
+            self.supervisor.beat(TIMERS)
+
+    def _open_days(self, now: int) -> None:
+        """Close and open days where time says so; one division's failure stops no other."""
+        failed: list[Exception] = []
+        for division in self.office.divisions:
+            try:
+                self._broadcast(division, self.store.tick(division, now))
+            except Exception as error:  # raised below, after the other divisions
+                failed.append(error)
+        if failed:
+            raise failed[0]
 
     def _check_expiries(self, now: int) -> None:
         """A console whose login session ran out is cut off: it must log in again."""
-        for listeners in self.subscribers.values():
+        for listeners in list(self.subscribers.values()):
             for ws, session in list(listeners.items()):
                 if session.expires is not None and session.expires <= now:
                     listeners.pop(ws, None)
@@ -751,7 +778,7 @@ class QueueServer:
         if generation == self._generation:
             return
         self._generation = generation
-        for listeners in self.subscribers.values():
+        for listeners in list(self.subscribers.values()):
             for ws, session in list(listeners.items()):
                 if not self.accounts.still_valid(session.account):
                     listeners.pop(ws, None)

@@ -13,7 +13,11 @@ import logging
 import os
 import sys
 import time
-from typing import Any
+import traceback
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from queue_server.supervisor import Job
 
 _LOGGER = logging.getLogger("rinda")
 _SALT = os.urandom(16)
@@ -39,3 +43,15 @@ def log(event: str, level: int = logging.INFO, **fields: Any) -> None:
 def source_tag(address: str) -> str:
     """A short tag for a peer address: it tells sources apart without naming them."""
     return hashlib.blake2s(address.encode(), key=_SALT, digest_size=4).hexdigest()
+
+
+def report(what: str, job: Job, error: BaseException | None) -> None:
+    """The server's report of its supervised work (``queue_server.supervisor``): a
+    failure with its traceback, a reminder while it goes on, its end."""
+    level = logging.INFO if what == "recovered" else logging.ERROR
+    fields: dict[str, Any] = {"job": job.name, "failures": job.failures, "streak": job.streak}
+    if error is not None:
+        fields["error"] = job.last_error
+    if what == "failed" and error is not None:
+        fields["traceback"] = "".join(traceback.format_exception(error))
+    log(f"task_{what}", level=level, **fields)

@@ -26,6 +26,8 @@ class ServerSettings:
     tick_interval: float = 1.0
     #: Seconds between two queue summaries of a division (coalesced).
     queues_interval: float = 0.5
+    #: ``/healthz`` fails when the timers' loop has not beaten for this many seconds.
+    timers_stale_after: float = 5.0
     ping_interval: float = 20.0
     ping_timeout: float = 20.0
     #: Start the server's clock at this instant (epoch ms) instead of the wall clock;

@@ -10,12 +10,12 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
 
+from queue_server.clock import Clock, local_day
 from queue_server.config.options import add_config_option, office_from
 from queue_server.core.hours import SEARCH_DAYS, Holidays, ReceptionHours
 from queue_server.core.settings import Office
@@ -147,7 +147,7 @@ def _working_day(office: Office, division: str, calendar: Holidays, after: date)
 
 
 def _today(office: Office) -> date:
-    return datetime.now(ZoneInfo(office.timezone)).date()
+    return local_day(Clock()(), office.timezone)  # a default for people: the machine's day
 
 
 def next_working_day(

@@ -12,10 +12,10 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date
 from typing import Any, TextIO
-from zoneinfo import ZoneInfo
 
+from queue_server.clock import Clock, local_day
 from queue_server.config.options import add_config_option, office_from
 
 from .errors import StatsError
@@ -120,7 +120,7 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
         span = f" ({min(days)} to {max(days)})" if days else ""
         print(f"Summarised {len(days)} closed day(s) of {division.id}{span}.", file=out)
         return 0
-    start = args.start or datetime.now(ZoneInfo(division.timezone)).date()
+    start = args.start or local_day(Clock()(), division.timezone)  # today, by the machine
     try:
         target = ServiceTarget(args.target_minutes, args.target_share)
         found = report_file(args.db, division.id, args.period, start, target, division.timezone)

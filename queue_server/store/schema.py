@@ -301,3 +301,17 @@ def day_summaries(db: Database) -> None:
                 f"BEGIN DELETE FROM day_summaries "
                 f"WHERE division = {row}.division AND day = {row}.day; END"
             )
+
+
+@migration
+def credential_counts(db: Database) -> None:
+    # What ends a login session is a count of the account's password changes that the
+    # session carries, not a comparison of times: the accounts' command line and a
+    # rehearsing server (--clock-start) read different clocks. Sessions opened before
+    # this migration keep working where the old rule let them.
+    db.execute("ALTER TABLE users ADD COLUMN credentials INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE login_sessions ADD COLUMN credentials INTEGER")
+    db.execute(
+        "UPDATE login_sessions SET credentials = 0 WHERE created_at >= "
+        "(SELECT password_changed_at FROM users WHERE users.id = login_sessions.user_id)"
+    )

@@ -13,6 +13,7 @@ A ``Store`` is not thread-safe: use it from one thread (the server's event loop)
 from __future__ import annotations
 
 import secrets
+import shutil
 import sqlite3
 from collections.abc import Callable
 from datetime import datetime
@@ -42,6 +43,9 @@ SNAPSHOT_EVERY = 2000
 #: Snapshots kept per division (the newest ones).
 SNAPSHOTS_KEPT = 3
 _DAY_MS = 86_400_000
+#: Below this much free space on its disk the file is reported as not writable: a
+#: lobby day's log takes a few megabytes, and SQLite needs room to checkpoint.
+MIN_FREE_BYTES = 16 << 20
 
 _Work = Callable[[sqlite3.Connection], object]
 
@@ -162,6 +166,46 @@ class Store:
             self._write(f"keep the key {name!r}", write)
             row = conn.execute("SELECT value FROM server_keys WHERE name = ?", (name,)).fetchone()
         return bytes(row[0])
+
+    def check_room(self) -> str | None:
+        """Why a write would fail now, or None: a cheap probe that commits nothing.
+
+        It takes the write lock and two new pages and gives them back (a read-only
+        file, a lock, SQLite's page limit show here), and looks at the free space of
+        the file's disk (a full disk shows only at a commit otherwise). A writer in
+        another process holding the lock is not a failure: the last write's outcome
+        stands then.
+        """
+        conn = self.db.conn
+        if conn.in_transaction:
+            return self.failing
+        (timeout,) = conn.execute("PRAGMA busy_timeout").fetchone()
+        conn.execute("PRAGMA busy_timeout=0")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                (page,) = conn.execute("PRAGMA page_size").fetchone()
+                conn.execute(
+                    "INSERT INTO server_keys (name, value) VALUES ('room probe', zeroblob(?))",
+                    (2 * page,),
+                )
+            finally:
+                conn.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                return self.failing
+            return str(explain(exc, str(self.path), "write"))
+        except sqlite3.Error as exc:
+            return str(explain(exc, str(self.path), "write"))
+        finally:
+            conn.execute(f"PRAGMA busy_timeout={int(timeout)}")
+        free = shutil.disk_usage(self.path.parent).free
+        if free < MIN_FREE_BYTES:
+            return (
+                f"The disk of {self.path} has {free >> 20} MiB free (Rinda needs "
+                f"{MIN_FREE_BYTES >> 20} MiB): free some space."
+            )
+        return None
 
     def tick(self, division: str, now: int) -> list[Committed]:
         """Commit what time alone causes at ``now`` (the close of a day, a new day)."""
