@@ -83,26 +83,15 @@ def child() -> int:
     Config.set("graphics", "width", "1920")
     Config.set("graphics", "height", "1080")
     Config.set("graphics", "maxfps", str(MAX_FPS))  # as display/__main__.py does
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from kivy.core.window import Window
 
     from display.app import DisplayApp
     from display.settings import DisplaySettings
     from queue_server.config import Catalog
 
-    epoch = int(
-        datetime.fromisoformat(given["clock_start"])
-        .replace(tzinfo=ZoneInfo("Europe/Riga"))
-        .timestamp()
-        * 1000
-    )
-    started = time.time()
     app = DisplayApp(
         DisplaySettings.from_mapping(given["settings"]),
         Catalog.load(),
-        clock=lambda: epoch + int((time.time() - started) * 1000),
         speech_cache=Path(given["cache"]),
     )
     shown: dict[str, str | None] = {"number": None}
@@ -124,13 +113,8 @@ def child() -> int:
 class Display:
     """The display's process and what it printed."""
 
-    def __init__(self, settings: dict[str, Any], clock_start: str, cache: Path) -> None:
-        env = {
-            **os.environ,
-            ENV_SETTINGS: json.dumps(
-                {"settings": settings, "clock_start": clock_start, "cache": str(cache)}
-            ),
-        }
+    def __init__(self, settings: dict[str, Any], cache: Path) -> None:
+        env = {**os.environ, ENV_SETTINGS: json.dumps({"settings": settings, "cache": str(cache)})}
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "--child"],
             cwd=ROOT,
@@ -277,7 +261,7 @@ async def bench(server: Any, display: Display, minutes: float) -> dict[str, Any]
 
 
 def run(minutes: float) -> dict[str, Any]:
-    from tests.serverkit import CLOCK_START, ServerProcess
+    from tests.serverkit import ServerProcess
 
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="display-bench-", dir=os.environ["TMPDIR"]))
@@ -290,7 +274,7 @@ def run(minutes: float) -> dict[str, Any]:
                 "board": {"retry_seconds": 0.2},
                 **json.loads(os.environ.get("RINDA_BENCH_EXTRA", "{}")),
             }
-            display = Display(settings, CLOCK_START, folder / "speech")
+            display = Display(settings, folder / "speech")
             try:
                 result = asyncio.run(bench(server, display, minutes))
             finally:

@@ -43,10 +43,8 @@ import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
-from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
-from zoneinfo import ZoneInfo  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
@@ -81,8 +79,8 @@ def kiosk_settings(url: str, token: str, printer: tuple[str, int]) -> dict[str, 
     }
 
 
-def make_app(settings: dict[str, Any], clock_start: str) -> Any:
-    """The kiosk app with its clock running from the server's start (Riga time)."""
+def make_app(settings: dict[str, Any]) -> Any:
+    """The kiosk app; its clock is the server's (``client.clock``)."""
     from kivy.config import Config
 
     Config.set("graphics", "width", str(WIDTH))
@@ -92,23 +90,14 @@ def make_app(settings: dict[str, Any], clock_start: str) -> Any:
     from kiosk.settings import KioskSettings
     from queue_server.config import Catalog
 
-    epoch = int(
-        datetime.fromisoformat(clock_start).replace(tzinfo=ZoneInfo("Europe/Riga")).timestamp()
-        * 1000
-    )
-    started = time.time()
-    return KioskApp(
-        KioskSettings.from_mapping(settings),
-        Catalog.load(),
-        clock=lambda: epoch + int((time.time() - started) * 1000),
-    )
+    return KioskApp(KioskSettings.from_mapping(settings), Catalog.load())
 
 
 def cold_child() -> int:
     """One cold start: prints the perf_counter of the first line, the first frame and
     the first frame of the start screen, as JSON, then stops."""
     given = json.loads(os.environ[ENV_SETTINGS])
-    app = make_app(given["settings"], given["clock_start"])
+    app = make_app(given["settings"])
     from kivy.clock import Clock
     from kivy.core.window import Window
 
@@ -131,12 +120,9 @@ def cold_child() -> int:
     return 0
 
 
-def cold_starts(settings: dict[str, Any], clock_start: str) -> dict[str, Any]:
+def cold_starts(settings: dict[str, Any]) -> dict[str, Any]:
     runs = []
-    env = {
-        **os.environ,
-        ENV_SETTINGS: json.dumps({"settings": settings, "clock_start": clock_start}),
-    }
+    env = {**os.environ, ENV_SETTINGS: json.dumps({"settings": settings})}
     for _ in range(COLD_RUNS):
         spawned = time.perf_counter()
         done = subprocess.run(
@@ -303,7 +289,7 @@ async def open_counter(server: Any) -> None:
 
 
 def run() -> dict[str, Any]:
-    from tests.serverkit import CLOCK_START, ServerProcess
+    from tests.serverkit import ServerProcess
 
     started = time.perf_counter()
     folder = Path(tempfile.mkdtemp(prefix="kiosk-bench-", dir=os.environ["TMPDIR"]))
@@ -313,8 +299,8 @@ def run() -> dict[str, Any]:
             settings = kiosk_settings(
                 server.url, server.devices["kiosk"], (printer.host, printer.port)
             )
-            cold = cold_starts(settings, CLOCK_START)
-            app = make_app(settings, CLOCK_START)
+            cold = cold_starts(settings)
+            app = make_app(settings)
 
             async def visits() -> dict[str, Any]:
                 running = asyncio.ensure_future(app.serve())

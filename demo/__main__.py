@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from demo.run import Options, run
+from queue_server.clock import Clock
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,7 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (0 < args.minutes <= 600 and 1 <= args.speed <= 120 and 0 < args.per_hour <= 400):
         parser.error("--minutes 1-600, --speed 1-120, --per-hour up to 400")
-    out = args.out or Path("var/demo") / datetime.now().strftime("%Y%m%d-%H%M%S")
+    started = datetime.fromtimestamp(Clock()() / 1000)  # the folder's name: the machine's time
+    out = args.out or Path("var/demo") / started.strftime("%Y%m%d-%H%M%S")
     print(f"rinda demo: a simulated morning at Riga 1st Division, {args.speed:g}x real time")
     done = run(Options(out, args.speed, args.minutes, args.per_hour, args.seed))
     print(f"rinda demo: screenshots, tickets and the summary are in {done}")

@@ -1,8 +1,9 @@
 """The demonstration's hall display: the real display app in an offscreen window on
-the lobby's (fast) clock, photographed every few minutes of that clock and at the end.
+the lobby's (fast) clock, the server's, which the display follows (``client.clock``);
+photographed every few minutes of that clock and at the end.
 
     python -m demo.display_watcher --server-url URL --token-file F --out DIR \\
-        --clock-start MS --speed 30 --every-minutes 15 --until MS
+        --every-minutes 15 --until MS
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 
 
@@ -21,8 +21,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--division", default="riga-1")
     parser.add_argument("--token-file", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--clock-start", required=True, type=int)
-    parser.add_argument("--speed", required=True, type=float)
     parser.add_argument("--every-minutes", type=float, default=15.0)
     parser.add_argument("--until", required=True, type=int)
     args = parser.parse_args(argv)
@@ -41,11 +39,6 @@ async def _watch(args: argparse.Namespace) -> None:
     from display.settings import DisplaySettings
     from queue_server.config import Catalog
 
-    started = time.time()
-
-    def clock() -> int:
-        return int(args.clock_start + (time.time() - started) * 1000 * args.speed)
-
     settings = DisplaySettings.from_mapping(
         {
             "server_url": args.server_url,
@@ -57,11 +50,14 @@ async def _watch(args: argparse.Namespace) -> None:
     )
     shots = args.out / "screenshots"
     shots.mkdir(parents=True, exist_ok=True)
-    app = DisplayApp(settings, Catalog.load(), clock=clock, speech_cache=args.out / "speech")
+    app = DisplayApp(settings, Catalog.load(), speech_cache=args.out / "speech")
+    clock = app.client.clock
     running = asyncio.ensure_future(app.serve())
     every_ms = args.every_minutes * 60_000
-    next_shot = args.clock_start + every_ms
     try:
+        while not clock.following and not running.done():
+            await asyncio.sleep(0.05)  # the lobby's clock is the server's: wait for it
+        next_shot = clock() + every_ms
         while clock() < args.until and not running.done():
             await asyncio.sleep(0.25)
             if clock() >= next_shot and app.root is not None:

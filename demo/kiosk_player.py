@@ -1,13 +1,13 @@
 """The demonstration's kiosk: the real kiosk app in an offscreen window, tapped by
-the plan's virtual visitors at their arrival times on the lobby's (fast) clock.
+the plan's virtual visitors at their arrival times on the lobby's (fast) clock: the
+server's, which the kiosk follows (``client.clock``).
 
 Each ticket goes through the real printer path to a file printer of its own
 (``tickets/<number>.escpos``) with a readable rendering beside it (``.txt``);
 screenshots of the first visitor's screens and of the start screen go to
 ``screenshots/``. Runs as its own process (Kivy opens one window per process):
 
-    python -m demo.kiosk_player --settings kiosk.toml --plan plan.json --out DIR \\
-        --clock-start MS --speed 30
+    python -m demo.kiosk_player --settings kiosk.toml --plan plan.json --out DIR
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import argparse
 import asyncio
 import os
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--settings", required=True, type=Path)
     parser.add_argument("--plan", required=True, type=Path)
     parser.add_argument("--out", required=True, type=Path)
-    parser.add_argument("--clock-start", required=True, type=int)
-    parser.add_argument("--speed", required=True, type=float)
     args = parser.parse_args(argv)
 
     os.environ.setdefault("KIVY_NO_ARGS", "1")
@@ -49,11 +46,6 @@ async def _play(settings: Any, args: argparse.Namespace) -> None:
     from kiosk.robot import Robot, RobotError
     from kiosk.ticket import render
     from queue_server.config import Catalog
-
-    started = time.time()
-
-    def clock() -> int:
-        return int(args.clock_start + (time.time() - started) * 1000 * args.speed)
 
     tickets = args.out / "tickets"
     shots = args.out / "screenshots"
@@ -81,7 +73,8 @@ async def _play(settings: Any, args: argparse.Namespace) -> None:
         await asyncio.to_thread(send_ticket, printer, rendered.data)
         (tickets / f"{number}.txt").write_text("\n".join(rendered.lines) + "\n", "utf-8")
 
-    app = KioskApp(settings, catalog, clock=clock, print_ticket=print_ticket, speak=lambda _: None)
+    app = KioskApp(settings, catalog, print_ticket=print_ticket, speak=lambda _: None)
+    clock = app.client.clock
     running = asyncio.ensure_future(app.serve())
     robot = Robot(app, timeout=20.0)
     shown = 0
@@ -96,7 +89,7 @@ async def _play(settings: Any, args: argparse.Namespace) -> None:
         await robot.reach("start", timeout=60)
         shoot("0-start")
         for index, visitor in enumerate(loads(args.plan.read_text("utf-8"))):
-            wait = (visitor.at - clock()) / 1000 / args.speed
+            wait = (visitor.at - clock()) / 1000 / clock.speed
             if wait > 0:
                 await asyncio.sleep(wait)
             first = index == 0

@@ -27,11 +27,11 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from queue_server.accounts import Accounts
 from queue_server.client import ClientError, RequestFailed, RindaClient
+from queue_server.clock import Clock, local_day
 from queue_server.config import load_office
 from queue_server.config.calendar import public_holidays
 from queue_server.core.hours import ReceptionHours
@@ -93,7 +93,9 @@ def run(options: Options) -> Path:
     out = options.out
     out.mkdir(parents=True, exist_ok=True)
     office = load_office()
-    start = opening(office, datetime.now(ZoneInfo(office.timezone)).date())
+    # The machine's day (the wall clock): the morning played is the next working day.
+    today = local_day(Clock()(), office.timezone)
+    start = opening(office, today)
     end = start + int(options.minutes * MINUTE_MS)
     visitors = plan.plan_morning(office, DIVISION, start, end, options.per_hour, options.seed)
     (out / "plan.json").write_text(plan.dumps(visitors), "utf-8")
@@ -155,14 +157,12 @@ def run(options: Options) -> Path:
     )  # fmt: skip
     try:
         wait_for(port_file, processes[0], out / "server.log")
-        # The kiosk and display clocks start with the server's: at the opening.
-        started = start
+        # The kiosk and the display take the lobby's time from the server (its welcome).
         spawn(
             "kiosk",
             [
                 sys.executable, "-m", "demo.kiosk_player", "--settings", str(out / "kiosk.toml"),
                 "--plan", str(out / "plan.json"), "--out", str(out),
-                "--clock-start", str(started), "--speed", str(options.speed),
             ],
             kivy_env,
         )  # fmt: skip
@@ -171,12 +171,11 @@ def run(options: Options) -> Path:
             [
                 sys.executable, "-m", "demo.display_watcher", "--server-url", url,
                 "--token-file", str(out / "display.token"), "--out", str(out),
-                "--clock-start", str(started), "--speed", str(options.speed),
                 "--until", str(end),
             ],
             kivy_env,
         )  # fmt: skip
-        tally = asyncio.run(lobby(url, office, secrets, start, end, options))
+        tally = asyncio.run(lobby(url, office, secrets, end, options))
     finally:
         for process in reversed(processes):
             stop(process)
@@ -222,16 +221,15 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 
 
 async def lobby(
-    url: str, office: Office, secrets: dict[str, str], start: int, end: int, options: Options
+    url: str, office: Office, secrets: dict[str, str], end: int, options: Options
 ) -> Tally:
-    """The clerks' morning and the progress line, until the lobby's clock reaches ``end``."""
-    started = time.time()
+    """The clerks' morning and the progress line, until the lobby's clock reaches ``end``.
 
-    def now() -> int:
-        return int(start + (time.time() - started) * 1000 * options.speed)
-
+    The lobby's clock is the server's, as each connection follows it (``client.clock``).
+    """
     tally = Tally()
     watcher = RindaClient(url, division=DIVISION, user="demo-admin", password=secrets["admin"])
+    now = watcher.clock
     async with watcher:
         jobs = [asyncio.ensure_future(watch(watcher, tally))]
         for index, counter in enumerate(COUNTERS):
@@ -243,9 +241,7 @@ async def lobby(
                 counter=counter,
             )
             rng = random.Random(options.seed * 100 + index)
-            jobs.append(
-                asyncio.ensure_future(work(clerk, office, rng, now, end, options.speed, tally))
-            )
+            jobs.append(asyncio.ensure_future(work(clerk, office, rng, end, tally)))
         try:
             while now() < end:
                 if options.progress:
@@ -300,19 +296,18 @@ async def work(
     clerk: RindaClient,
     office: Office,
     rng: random.Random,
-    now: Any,
     end: int,
-    speed: float,
     tally: Tally,
 ) -> None:
-    """One clerk's morning: open, then call, serve and finish until the end."""
+    """One clerk's morning on the server's clock: open, then call, serve and finish
+    until the end."""
 
     async def pause(lobby_minutes: float) -> None:
-        await asyncio.sleep(lobby_minutes * 60 / speed)
+        await asyncio.sleep(lobby_minutes * 60 / clerk.clock.speed)
 
     async with clerk:
         await clerk.request("open")
-        while now() < end:
+        while clerk.clock() < end:
             try:
                 called = await clerk.request("call_next")
             except RequestFailed as refused:

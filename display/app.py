@@ -9,6 +9,11 @@ The app owns a ``Hall`` (display/hall.py) and an ``Announcer``
 - it runs under ``App.async_run(async_lib="asyncio")`` beside a task that keeps the
   ``RindaClient`` connected (the client resumes from the last sequence number by
   itself) and hands every message to the hall, and beside the announcer's worker;
+- both run under one ``Supervisor`` (queue_server/supervisor.py): a task that fails
+  is logged with its traceback and restarted, a message whose handling fails is
+  logged and the next one taken;
+- its time is the server's (``client.clock``, followed from each welcome): a call is
+  fresh, and the day closes, by the server's clock;
 - every message, and a ``Clock`` tick once a second (the clock on the wall, the
   languages turning, the end of a highlight, the connection coming and going),
   ends in ``render()``, which draws the board only when it differs from the last;
@@ -25,10 +30,8 @@ caller's business: ``display/__main__.py`` in production, the tests and scripts 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 import wave
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +56,7 @@ from kiosk.app import register_fonts
 from kiosk.speech import Speaker
 from queue_server.client import ClientError, RindaClient
 from queue_server.config import Catalog
+from queue_server.supervisor import Supervisor, logging_report
 
 KV = Path(__file__).parent / "kv"
 #: A new call's frame changes every half second while it stands out.
@@ -60,10 +64,6 @@ BLINK_SECONDS = 0.5
 #: How often the speech cache is cut back to ``cache_files`` files.
 PRUNE_SECONDS = 3600.0
 _ = widgets  # the widget classes must exist before the kv rules name them
-
-
-def epoch_ms() -> int:
-    return int(time.time() * 1000)
 
 
 class SoundPlayer:
@@ -102,7 +102,6 @@ class DisplayApp(App):
         settings: DisplaySettings,
         catalog: Catalog,
         *,
-        clock: Callable[[], int] = epoch_ms,
         player: Player | None = None,
         speech_cache: Path | None = None,
         tick_seconds: float = 1.0,
@@ -112,7 +111,6 @@ class DisplayApp(App):
         self.title = "Rinda"
         self.settings = settings
         self.catalog = catalog
-        self.clock = clock
         self.hall = Hall(history=settings.history)
         self.client = RindaClient(
             settings.server_url,
@@ -121,6 +119,7 @@ class DisplayApp(App):
             timeout=max(2.0, settings.retry_seconds * 2),
             backoff=(min(0.5, settings.retry_seconds), max(5.0, settings.retry_seconds)),
         )
+        self.supervisor = Supervisor(logging_report(Logger, "display"))
         self._speech_cache = speech_cache
         self.speaker = Speaker(
             speech_cache or Path("var/speech"), words_per_minute=settings.words_per_minute
@@ -146,7 +145,6 @@ class DisplayApp(App):
         self._ticker: Any = None
         self._pruner: Any = None
         self._stopped = False
-        self._tasks: set[asyncio.Future[Any]] = set()
         self.c = {role: get_color_from_hex(value) for role, value in COLOURS.items()}
 
     # ------------------------------------------------------------------ running
@@ -156,16 +154,13 @@ class DisplayApp(App):
         if self._speech_cache is None:
             self.speaker.cache = Path(self.user_data_dir) / "speech"
         prune_cache(self.speaker.cache, self.settings.cache_files)
-        jobs = [asyncio.ensure_future(self._connection())]
+        self.supervisor.run("connection", self._connection)
         if self.settings.announce:
-            jobs.append(asyncio.ensure_future(self.announcer.run()))
+            self.supervisor.run("announcer", self.announcer.run)
         try:
             await self.async_run(async_lib="asyncio")
         finally:
-            for job in (*jobs, *self._tasks):
-                job.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await job
+            await self.supervisor.stop()
             await self.client.close()
 
     def build(self) -> Any:
@@ -196,29 +191,31 @@ class DisplayApp(App):
 
     def _prune(self, _dt: float) -> None:
         """Keep the speech cache bounded, off the UI thread."""
-        self._spawn(asyncio.to_thread(prune_cache, self.speaker.cache, self.settings.cache_files))
+        work = asyncio.to_thread(prune_cache, self.speaker.cache, self.settings.cache_files)
+        self.supervisor.spawn("speech cache", work)
 
     def _resize(self, _window: Any, size: tuple[int, int]) -> None:
         self.u = size[1] / 100
 
     async def _connection(self) -> None:
-        """Connect (retrying until the server answers), then take every message."""
-        while True:
+        """Connect (retrying until the server answers), then take every message; a
+        message whose handling fails is reported, and the next one is taken."""
+        while not self.client.running:
             try:
                 await self.client.start()
-                break
             except ClientError as error:
                 Logger.warning(f"Rinda: cannot reach the server ({error}); retrying")
                 await asyncio.sleep(self.settings.retry_seconds)
         async for message in self.client.messages():
-            self.take(message)
+            with self.supervisor.step("message"):
+                self.take(message)
 
     def take(self, message: dict[str, Any]) -> None:
         """One message from the server: the hall, the announcer, the board."""
         if self._stopped:
             return
         news = self.hall.receive(message)
-        now = self.clock()
+        now = self.client.clock()
         if self.settings.announce:
             self.announcer.hear(news, now)
         if self._stands_out(news, now):
@@ -226,7 +223,7 @@ class DisplayApp(App):
         lobby = self.hall.lobby
         if lobby is not None and lobby.stale and not self._refreshing:
             self._refreshing = True
-            self._spawn(self._refresh())
+            self.supervisor.spawn("refresh", self._refresh())
         self.render()
 
     def _stands_out(self, news: News, now: int) -> bool:
@@ -244,16 +241,13 @@ class DisplayApp(App):
         finally:
             self._refreshing = False
 
-    def _spawn(self, work: Any) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _tick(self, _dt: float) -> None:
-        self._connected = self.client.connected.is_set()
-        if self.highlighting and time.monotonic() >= self._highlight_until:
-            self._stop_highlight()
-        self.render()
+        """The Kivy clock's interval: a tick that fails is reported, the next one runs."""
+        with self.supervisor.step("tick"):
+            self._connected = self.client.connected.is_set()
+            if self.highlighting and time.monotonic() >= self._highlight_until:
+                self._stop_highlight()
+            self.render()
 
     # ------------------------------------------------------------------ announcing
 
@@ -299,7 +293,7 @@ class DisplayApp(App):
         """Draw the board, unless it is the one already drawn."""
         if self.root is None or self._stopped:
             return
-        now = self.clock()
+        now = self.client.clock()
         lang = self.language(now)
         shown = board(
             self.hall,

@@ -9,6 +9,10 @@ The app owns one ``KioskFlow`` (kiosk/flow.py) and is its imperative shell:
   ``RindaClient`` connected and hands every message to ``flow.receive``; a Kivy
   ``Clock`` interval tells the flow when the connection comes and goes
   (``server_away``/``server_back``), calls ``flow.tick()`` and ``flow.refresh()``;
+- its background work runs under one ``Supervisor`` (queue_server/supervisor.py): the
+  connection is restarted after a failure, a message whose handling fails is logged
+  and the next one taken, a failed request is logged, each with its traceback;
+- its time is the server's (``client.clock``, followed from each welcome);
 - it draws the view into one ``Screen`` per flow screen (each from its own
   ``kv/<screen>.kv``), only when the view changed;
 - a tap calls ``app.tap(verb, *args)``: the flow's verb, and when that returns an
@@ -26,10 +30,8 @@ caller's business: ``kiosk/__main__.py`` in production, the tests and scripts ot
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import inspect
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,7 @@ from kiosk.ticket import render
 from kiosk.view import Button, Item, View, Words, say
 from queue_server.client import ClientError, RindaClient
 from queue_server.config import Catalog
+from queue_server.supervisor import Supervisor, logging_report
 
 KV = Path(__file__).parent / "kv"
 #: DejaVu Sans covers Latvian, Russian and Ukrainian (Debian: fonts-dejavu-core);
@@ -73,10 +76,6 @@ ICONS = {"info": "ℹ", "warning": "⚠", "error": "✖"}
 #: Touch targets: 20 mm (at least the required 15 mm), 25 mm in the accessible mode.
 TARGET_MM, ACCESSIBLE_TARGET_MM = 20.0, 25.0
 GAP_MM = 3.0
-
-
-def epoch_ms() -> int:
-    return int(time.time() * 1000)
 
 
 def register_fonts() -> None:
@@ -119,7 +118,6 @@ class KioskApp(App):
         settings: KioskSettings,
         catalog: Catalog,
         *,
-        clock: Callable[[], int] = epoch_ms,
         print_ticket: PrintTicket | None = None,
         speak: Callable[[list[str]], object] | None = None,
         speech_cache: Path | None = None,
@@ -137,6 +135,7 @@ class KioskApp(App):
             token=settings.device_token,
             timeout=max(2.0, settings.timeouts.retry * 2),
         )
+        self.supervisor = Supervisor(logging_report(Logger, "kiosk"))
         self.spoken: list[list[str]] = []
         self._speak = speak
         self.speech_cache = speech_cache
@@ -146,7 +145,7 @@ class KioskApp(App):
             server=self.client,
             print_ticket=print_ticket or self.print_ticket,
             rate=self.rate,
-            clock=clock,
+            clock=self.client.clock,
             speak=self.speak,
         )
         self.tick_seconds = tick_seconds
@@ -156,7 +155,6 @@ class KioskApp(App):
         self._reported_printer: str | None = None
         self._audio_warned = False
         self._reporting = False
-        self._tasks: set[asyncio.Future[Any]] = set()
         self._ticker: Any = None
         self._stopped = False
         self._apply_mode(False)
@@ -165,15 +163,11 @@ class KioskApp(App):
 
     async def serve(self) -> None:
         """Run the window and the server connection together until the app stops."""
-        connection = asyncio.ensure_future(self._connection())
+        self.supervisor.run("connection", self._connection)
         try:
             await self.async_run(async_lib="asyncio")
         finally:
-            connection.cancel()
-            for task in (connection, *self._tasks):
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
+            await self.supervisor.stop()
             await self.client.close()
 
     def build(self) -> Any:
@@ -199,19 +193,25 @@ class KioskApp(App):
             self._ticker.cancel()
 
     async def _connection(self) -> None:
-        """Connect (retrying until the server answers), then feed the flow every message."""
-        while True:
+        """Connect (retrying until the server answers), then feed the flow every message;
+        a message whose handling fails is reported, and the next one is taken."""
+        while not self.client.running:
             try:
                 await self.client.start()
-                break
             except ClientError as error:
                 Logger.warning(f"Rinda: cannot reach the server ({error}); retrying")
                 await asyncio.sleep(self.settings.timeouts.retry)
         async for message in self.client.messages():
-            self.flow.receive(message)
-            self.render()
+            with self.supervisor.step("message"):
+                self.flow.receive(message)
+                self.render()
 
     def _tick(self, _dt: float) -> None:
+        """The Kivy clock's interval: a tick that fails is reported, the next one runs."""
+        with self.supervisor.step("tick"):
+            self._tick_once()
+
+    def _tick_once(self) -> None:
         connected = self.client.connected.is_set()
         if connected != self._connected:
             self._connected = connected
@@ -224,7 +224,11 @@ class KioskApp(App):
         self._report_printer(connected)
         if self.flow.needs_refresh and not self._refreshing:
             self._refreshing = True
-            self._spawn(self.flow.refresh(), lambda: setattr(self, "_refreshing", False))
+            self.supervisor.spawn("refresh", self.flow.refresh(), then=self._refreshed)
+        self.render()
+
+    def _refreshed(self) -> None:
+        self._refreshing = False
         self.render()
 
     def _report_printer(self, connected: bool) -> None:
@@ -238,7 +242,11 @@ class KioskApp(App):
             await self.client.request("printer_status", status=status)
             self._reported_printer = status
 
-        self._spawn(report(), lambda: setattr(self, "_reporting", False))
+        self.supervisor.spawn("printer status", report(), then=self._reported)
+
+    def _reported(self) -> None:
+        self._reporting = False
+        self.render()
 
     # ------------------------------------------------------------------ taps
 
@@ -249,24 +257,10 @@ class KioskApp(App):
             return False
         result = method(*args)
         if inspect.isawaitable(result):
-            self._spawn(result)
+            self.supervisor.spawn(verb, result, then=self.render)
             result = True
         self.render()
         return bool(result)
-
-    def _spawn(self, work: Awaitable[Any], then: Callable[[], None] | None = None) -> None:
-        task = asyncio.ensure_future(work)
-        self._tasks.add(task)
-
-        def finished(done: asyncio.Future[Any]) -> None:
-            self._tasks.discard(done)
-            if not done.cancelled() and done.exception() is not None:
-                Logger.error(f"Rinda: a kiosk task failed: {done.exception()!r}")
-            if then is not None:
-                then()
-            self.render()
-
-        task.add_done_callback(finished)
 
     # ------------------------------------------------------------------ the outside
 
@@ -297,7 +291,7 @@ class KioskApp(App):
         if self._speak is not None:
             self._speak(lines)
             return
-        self._spawn(self._say(lines, self.flow.view().lang))
+        self.supervisor.spawn("speech", self._say(lines, self.flow.view().lang))
 
     async def _say(self, lines: list[str], lang: str) -> None:
         """Speak the lines one after the other, at the visitor's volume."""

@@ -1,7 +1,7 @@
 """The kiosk's controller: one visitor's way from the language to the printed ticket.
 
     flow = KioskFlow(settings, catalog, server=client, print_ticket=printer.print,
-                     rate=rate, clock=epoch_ms)   # epoch_ms() -> int, the shell's clock
+                     rate=rate, clock=client.clock)   # () -> epoch ms: the server's
     flow.receive(message)              # every snapshot, event and queue summary
     flow.choose_language("en")         # taps: the verbs below
     await flow.print()                 # verbs that talk to the server or printer are async

@@ -9,7 +9,13 @@ The client says hello, keeps the last sequence number it saw, and when the
 connection drops it reconnects with backoff and resumes from that number: it gets
 exactly the events it missed, or a fresh snapshot. A request waiting for its answer
 when the connection drops fails with ``ConnectionLost``; requests that change
-state are safe to send again (issuing is idempotent by its key).
+state are safe to send again (issuing is idempotent by its key). Anything else that
+goes wrong in a connection (a frame that is not JSON, a bug) is logged with its
+traceback (logger ``rinda.client``) and handled as a drop: the client reconnects.
+
+``client.clock`` is the server's clock as the client knows it
+(``queue_server.clock.FollowedClock``), set from every ``welcome``: a kiosk or a
+display compares the server's instants with it, never with the machine's time.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import logging
 import random
 import ssl
 from collections.abc import AsyncIterator
@@ -26,6 +33,10 @@ from typing import Any, Self
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+
+from queue_server.clock import FollowedClock
+
+log = logging.getLogger("rinda.client")
 
 
 class ClientError(Exception):
@@ -88,6 +99,8 @@ class RindaClient:
         self.seq: int | None = None
         #: The welcome message of the current connection.
         self.welcome: dict[str, Any] = {}
+        #: The server's clock, set from each welcome (the wall clock before the first).
+        self.clock = FollowedClock()
         self.connected = asyncio.Event()
         self.reconnects = 0
         self._ids = itertools.count(1)
@@ -117,6 +130,12 @@ class RindaClient:
         self._first = asyncio.get_running_loop().create_future()
         self._runner = asyncio.create_task(self._run())
         await self._first
+
+    @property
+    def running(self) -> bool:
+        """Connected or reconnecting: ``start()`` succeeded, and the client was neither
+        closed nor refused for good since."""
+        return self._runner is not None and not self._runner.done()
 
     async def close(self) -> None:
         self._closing = True
@@ -185,11 +204,23 @@ class RindaClient:
                     self._first.set_exception(exc)
                     return
                 # Credentials revoked or the division gone: retrying will not help.
+                log.error(
+                    "Rinda client: %s refused the connection (%s); not reconnecting", self.url, exc
+                )
                 self._closing = True
             except InvalidURI as exc:
                 if self._first is not None and not self._first.done():
                     self._first.set_exception(ClientError(str(exc)))
                 return
+            except Exception as exc:  # a bad frame, a bug: its traceback, then as a drop
+                log.error(
+                    "Rinda client: the connection to %s failed; it is dropped and made again",
+                    self.url,
+                    exc_info=exc,
+                )
+                if self._first is not None and not self._first.done():
+                    self._first.set_exception(ConnectionLost(f"The connection failed: {exc!r}"))
+                    return
             self.connected.clear()
             self._ws = None
             self._fail_pending(ConnectionLost("The connection dropped."))
@@ -214,6 +245,7 @@ class RindaClient:
             welcome = json.loads(await asyncio.wait_for(ws.recv(), self.timeout))
             if welcome.get("type") == "error":
                 raise RequestFailed(welcome["code"], welcome["message"], welcome.get("details"))
+            self.clock.set(welcome["now"], welcome.get("clock_speed", 1.0))
             self.welcome = welcome
             self._ws = ws
             self.connected.set()

@@ -13,7 +13,9 @@ display's connection and announcer) runs under a ``Supervisor``:
 - ``beat(name)``: the loop's heartbeat, whose age ``/healthz`` reports.
 
 Each failure goes to the program's ``report`` callback with its exception (the
-callback logs the traceback in the program's own log format). A failure that
+callback logs the traceback in the program's own log format: the server's JSON
+lines, or ``logging_report`` for a program that logs through ``logging``, such as
+the kiosk and the display with Kivy's ``Logger``). A failure that
 repeats is reported with its traceback the first time, then once a minute with a
 count, and its end is reported too. ``Job`` keeps the figures a health check shows.
 The supervisor reads the monotonic clock only: it measures ages and delays, it
@@ -24,7 +26,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
+import traceback
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -109,8 +113,12 @@ class Supervisor:
 
         def finished(done: asyncio.Task[Any]) -> None:
             self._tasks.discard(done)
-            if not done.cancelled() and done.exception() is not None:
-                self.failed(name, done.exception())  # type: ignore[arg-type]
+            if not done.cancelled():
+                error = done.exception()
+                if error is None:
+                    self.succeeded(name)
+                else:
+                    self.failed(name, error)
             if then is not None:
                 then()
 
@@ -185,11 +193,34 @@ class Supervisor:
             except asyncio.CancelledError:
                 raise
             except Exception as error:  # reported with its traceback, then restarted
-                self.failed(name, error)
                 if self.monotonic() - began > cap:
-                    delay = first  # it ran well for a while: a new failure starts over
+                    # It ran well for a while: a new failure, told in full, and quick
+                    # restarts again.
+                    self.succeeded(name)
+                    delay = first
+                self.failed(name, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, cap)
                 continue
             self._report("finished", self.job(name), None)
             return
+
+
+def logging_report(logger: logging.Logger, program: str) -> Report:
+    """A ``Report`` that writes to ``logger``, each line naming ``program`` and the job."""
+
+    def report(what: str, job: Job, error: BaseException | None) -> None:
+        if what == "failed":
+            failure = "".join(traceback.format_exception(error)) if error else ""
+            logger.error(f"Rinda: {program}: {job.name} failed\n{failure.rstrip()}")
+        elif what == "still_failing":
+            logger.error(
+                f"Rinda: {program}: {job.name} is still failing"
+                f" ({job.streak} times in a row; the last: {job.last_error})"
+            )
+        elif what == "recovered":
+            logger.info(f"Rinda: {program}: {job.name} works again")
+        else:
+            logger.info(f"Rinda: {program}: {job.name} {what}")
+
+    return report

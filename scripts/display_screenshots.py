@@ -49,7 +49,6 @@ from display.app import DisplayApp  # noqa: E402
 from display.settings import DisplaySettings  # noqa: E402
 from queue_server.client import RindaClient  # noqa: E402
 from queue_server.config import Catalog  # noqa: E402
-from tests.conftest import at  # noqa: E402
 from tests.serverkit import DIVISION, ServerProcess  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -71,10 +70,6 @@ class PinnedDisplay(DisplayApp):
         return self.pinned
 
 
-def clock_from(start: str) -> tuple[float, int]:
-    return time.time(), at(start.replace("T", " "))
-
-
 async def wait_for(check, what: str, timeout: float = 15.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not check():
@@ -91,7 +86,8 @@ async def shoot(app: DisplayApp, name: str, scale: float, saved: list[Path]) -> 
     saved.append(path)
 
 
-def display(server: ServerProcess, start: str, folder: Path) -> PinnedDisplay:
+def display(server: ServerProcess, folder: Path) -> PinnedDisplay:
+    """The display, on the server's clock (``--clock-start``)."""
     settings = DisplaySettings.from_mapping(
         {
             "server_url": server.url,
@@ -100,11 +96,9 @@ def display(server: ServerProcess, start: str, folder: Path) -> PinnedDisplay:
             "board": {"retry_seconds": 0.2, "highlight_seconds": 60},
         }
     )
-    started, epoch = clock_from(start)
     return PinnedDisplay(
         settings,
         Catalog.load(),
-        clock=lambda: epoch + int((time.time() - started) * 1000),
         player=SilentPlayer(),
         speech_cache=folder / "speech",
     )
@@ -163,7 +157,7 @@ async def busy_lobby(server: ServerProcess, app: PinnedDisplay, scale: float) ->
 async def quiet_hours(folder: Path, start: str, name: str, scale: float) -> list[Path]:
     saved: list[Path] = []
     with ServerProcess(folder, clock_start=start) as server:
-        app = display(server, start, folder)
+        app = display(server, folder)
         running = asyncio.ensure_future(app.serve())
         await wait_for(lambda: app.shown is not None and app.shown.division, "the division")
         await shoot(app, name, scale, saved)
@@ -181,7 +175,7 @@ async def main(scale: float) -> list[Path]:
     try:
         start = "2026-11-30T10:20"
         with ServerProcess(_mk(folder / "busy"), clock_start=start) as server:
-            app = display(server, start, folder)
+            app = display(server, folder)
             running = asyncio.ensure_future(app.serve())
             await wait_for(lambda: app.shown is not None and app.shown.division, "the division")
             saved += await busy_lobby(server, app, scale)

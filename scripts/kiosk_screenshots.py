@@ -44,8 +44,7 @@ from kiosk.settings import KioskSettings  # noqa: E402
 from kiosk.view import Screen  # noqa: E402
 from queue_server.client import RindaClient  # noqa: E402
 from queue_server.config import Catalog  # noqa: E402
-from tests.conftest import at  # noqa: E402
-from tests.serverkit import CLOCK_START, DIVISION, ServerProcess  # noqa: E402
+from tests.serverkit import DIVISION, ServerProcess  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 #: Where phones reach the server: tickets carry a status page link (a QR code).
@@ -176,7 +175,6 @@ async def main(scale: float) -> list[Path]:
                 counter="1",
             ) as desk:
                 await desk.request("open")
-            started, epoch = time.time(), at(CLOCK_START.replace("T", " "))
             settings = KioskSettings.from_mapping(
                 {
                     "server_url": server.url,
@@ -185,11 +183,7 @@ async def main(scale: float) -> list[Path]:
                     "printer": {"kind": "dummy"},
                 }
             )
-            app = GatedKiosk(
-                settings,
-                Catalog.load(),
-                clock=lambda: epoch + int((time.time() - started) * 1000),
-            )
+            app = GatedKiosk(settings, Catalog.load())  # on the server's clock
             running = asyncio.ensure_future(app.serve())
             shots = Shots(app, scale)
             await shots.settle("start", timeout=20)

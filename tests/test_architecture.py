@@ -41,6 +41,27 @@ def test_the_core_reads_no_clock_and_no_randomness():
         assert "open(" not in re.sub(r"_?open\w*\(|\w+_open\(", "", text), path.name
 
 
+#: The product's only reads of the time of day (docs/time.md): the one clock, and the
+#: log lines' own stamp.
+CLOCK_READERS = {"queue_server/clock.py", "queue_server/server/logs.py"}
+WALL_CLOCK = re.compile(r"\btime\.time\(|\bdatetime\.now\(|\bdate\.today\(|\butcnow\(")
+
+
+def test_the_product_reads_the_time_of_day_only_through_its_one_clock():
+    """Everything else takes a ``queue_server.clock`` clock passed in, so no decision
+    compares instants of two clocks."""
+    found = []
+    for package in ("queue_server", "kiosk", "display", "demo"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            name = path.relative_to(ROOT).as_posix()
+            if name in CLOCK_READERS:
+                continue
+            for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if WALL_CLOCK.search(line.split("#")[0]):
+                    found.append(f"{name}:{number}: {line.strip()}")
+    assert not found, "read the clock passed in instead:\n" + "\n".join(found)
+
+
 def test_every_error_code_is_documented():
     for code in CODES:
         assert f"`{code}`" in CORE_DOC, f"docs/core.md misses the error code {code}"

@@ -5,14 +5,19 @@ a recall is shown and said as one; the server goes away and comes back, and the
 display keeps its picture, marks the loss, recovers and says nothing twice.
 
 As in tests/test_kiosk_app.py, one window, one server and one app serve the module,
-and the tests drive the asyncio loop themselves. Kivy is imported inside the fixture:
-the window is the process's one window (the kiosk's tests use it too), so the display
-sets it to landscape for its tests and gives it back as it found it.
+and the tests drive the asyncio loop themselves; the display reaches the server
+through a relay (tests/relay.py) that can slip in a frame the server never sends.
+Kivy is imported inside the fixture: the window is the process's one window (the
+kiosk's tests use it too), so the display sets it to landscape for its tests and
+gives it back as it found it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
+import logging
 import os
 import time
 import wave
@@ -30,22 +35,29 @@ os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 Path(os.environ["KIVY_HOME"]).mkdir(parents=True, exist_ok=True)
 
-from queue_server.client import RindaClient  # noqa: E402
+from kiosk.wording import clock_time  # noqa: E402
+from queue_server.client import RequestFailed, RindaClient  # noqa: E402
 from queue_server.config import Catalog  # noqa: E402
 from tests.conftest import TIMEOUT, at  # noqa: E402
 from tests.conftest_server import clerk, kiosk  # noqa: E402
+from tests.relay import Relay  # noqa: E402
 from tests.serverkit import CLOCK_START, DIVISION, ServerProcess  # noqa: E402
 
 LANDSCAPE = (1920, 1080)
 
 
 class RecordingPlayer:
-    """Stands in for the loudspeaker: records each file it is given, in order."""
+    """Stands in for the loudspeaker: records each file it is given, in order; raises
+    ``fail_next`` (once) when a test sets it."""
 
     def __init__(self) -> None:
         self.played: list[Path] = []
+        self.fail_next: Exception | None = None
 
     async def play(self, path: Path, volume: float) -> None:
+        if self.fail_next is not None:
+            failure, self.fail_next = self.fail_next, None
+            raise failure
         self.played.append(path)
         await asyncio.sleep(0.01)
 
@@ -58,6 +70,7 @@ class Hall:
     loop: asyncio.AbstractEventLoop
     desks: dict[str, RindaClient]
     kiosk: RindaClient
+    relay: Relay
 
     def run(self, work: Coroutine[Any, Any, Any]) -> Any:
         return self.loop.run_until_complete(work)
@@ -91,26 +104,21 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
     before = Window.size
     Window.size = LANDSCAPE
     with ServerProcess(folder) as server:
+        relay = Relay(server.url)
+        loop.run_until_complete(relay.start())
         settings = DisplaySettings.from_mapping(
             {
-                "server_url": server.url,
+                "server_url": relay.url,
                 "division": DIVISION,
                 "device_token": server.devices["display"],
                 "board": {"retry_seconds": 0.1},
             }
         )
-        started, epoch = time.time(), at(CLOCK_START.replace("T", " "))
         player = RecordingPlayer()
-        app = DisplayApp(
-            settings,
-            Catalog.load(),
-            clock=lambda: epoch + int((time.time() - started) * 1000),
-            player=player,
-            speech_cache=folder / "speech",
-        )
+        app = DisplayApp(settings, Catalog.load(), player=player, speech_cache=folder / "speech")
         running = loop.create_task(app.serve())
         desks = {"1": clerk(server, "clerk1", "1"), "10": clerk(server, "clerk2", "10")}
-        h = Hall(app, server, player, loop, desks, kiosk(server))
+        h = Hall(app, server, player, loop, desks, kiosk(server), relay)
 
         async def open_desks() -> None:
             await h.kiosk.start()
@@ -129,8 +137,29 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
             loop.run_until_complete(asyncio.wait_for(running, TIMEOUT))
             for client in (*desks.values(), h.kiosk):
                 loop.run_until_complete(client.close())
+            loop.run_until_complete(relay.stop())
             loop.close()
             asyncio.set_event_loop(None)
+
+
+def test_the_display_shows_the_servers_time_not_the_machines(hall: Hall) -> None:
+    """The server's clock starts on Monday 30 November 2026 at 09:00 (``--clock-start``):
+    the display's clock (a call's freshness, closing, the clock on the board) is that
+    one. (Before the restart below: a server restarted on the same start holds its
+    clock at its last event until it catches up.)"""
+
+    async def times() -> tuple[int, int]:
+        async with kiosk(hall.server, "kiosk2") as other:
+            return int(other.welcome["now"]), hall.app.client.clock()
+
+    server_now, shown_now = hall.run(times())
+    opening = at(CLOCK_START.replace("T", " "))
+    assert opening <= server_now < opening + 3_600_000
+    assert abs(shown_now - server_now) < 3_000
+    assert abs(shown_now - time.time() * 1000) > 3_600_000
+    lobby = hall.app.hall.lobby
+    around = {clock_time(server_now + delta, lobby) for delta in (-3_000, 0, 3_000)}
+    hall.run(hall.until(lambda: hall.app.root.bar.clock in around, f"the clock at {around}"))
 
 
 def test_a_call_shows_the_ticket_the_counter_and_its_note_and_is_said(hall: Hall) -> None:
@@ -216,3 +245,64 @@ def test_without_the_server_the_picture_stays_and_it_recovers_by_itself(hall: Ha
         assert [a.call.number for a in app.announcer.said[said_before:]] == [fresh]
 
     hall.run(away_and_back())
+
+
+async def call_at_10(hall: Hall) -> str:
+    """A new visa ticket called at counter 10 (after its visitor of the moment)."""
+    number = await hall.issue("visas")
+    with contextlib.suppress(RequestFailed):
+        await hall.desks["10"].request("finish")
+    await hall.desks["10"].request("call_next")
+    return number
+
+
+def test_a_message_whose_handling_fails_is_logged_with_its_traceback_and_the_next_is_shown(
+    hall: Hall, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A snapshot without its division (slipped in by the relay) makes the hall raise:
+    the log has the failure with its traceback, and the next call is shown and said."""
+    app = hall.app
+
+    async def broken_then_next() -> str:
+        await hall.relay.inject(json.dumps({"type": "snapshot"}))
+        await hall.until(lambda: "message failed" in caplog.text, "the failure in the log")
+        number = await call_at_10(hall)
+        await hall.until(lambda: app.root.card.number == number, number)
+        await hall.until(lambda: not app.announcer.pending, "the call said")
+        return number
+
+    reconnects = app.client.reconnects
+    with caplog.at_level(logging.INFO):
+        number = hall.run(broken_then_next())
+    assert "Rinda: display: message failed\nTraceback (most recent call last)" in caplog.text
+    assert "from_snapshot" in caplog.text and "KeyError: 'division'" in caplog.text
+    assert app.announcer.said[-1].call.number == number
+    assert app.client.reconnects == reconnects
+
+
+def test_an_announcer_that_fails_is_logged_with_its_traceback_and_says_the_next_call(
+    hall: Hall, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The player raises what the announcer does not expect (not an audio fault) in the
+    middle of a call: the announcer's task fails, the log has its traceback, and the
+    supervisor starts it again, so the next call is said."""
+    app = hall.app
+
+    async def failed_then_next() -> tuple[str, str]:
+        hall.player.fail_next = RuntimeError("the player broke")
+        first = await call_at_10(hall)
+        await hall.until(lambda: "announcer failed" in caplog.text, "the failure in the log")
+        await hall.until(lambda: not app.announcer.pending, "the failed call over")
+        played = len(hall.player.played)
+        second = await call_at_10(hall)
+        await hall.until(lambda: app.root.card.number == second, second)
+        await hall.until(lambda: app.announcer.said[-1].call.number == second, "the next call")
+        await hall.until(lambda: not app.announcer.pending, "the next call said")
+        assert len(hall.player.played) - played == 1 + len(app.hall.languages)  # chime, speech
+        return first, second
+
+    with caplog.at_level(logging.INFO):
+        first, second = hall.run(failed_then_next())
+    assert "Rinda: display: announcer failed\nTraceback (most recent call last)" in caplog.text
+    assert "RuntimeError: the player broke" in caplog.text
+    assert [a.call.number for a in app.announcer.said[-2:]] == [first, second]

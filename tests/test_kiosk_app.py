@@ -8,15 +8,20 @@ its taps in the same loop, waiting for the screen it expects with a bounded time
 Taps are real touches (``UnitTestTouch``) at the widget's place on the screen.
 
 The server runs with ``--public-url``, so every ticket carries the address of its
-status page and is printed with that QR code. A test that needs the server away
-stops it and starts it again on the same port and database; a test that breaks the
-printer mends it before it ends, so each test starts from a working kiosk.
+status page and is printed with that QR code. The kiosk reaches it through a relay
+(tests/relay.py) that passes every frame and can slip in one the server never sends.
+A test that needs the server away stops it and starts it again on the same port and
+database; a test that breaks the printer mends it before it ends, so each test starts
+from a working kiosk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -51,7 +56,9 @@ from kiosk.widgets import KioskButton, MessageBox, QrCode, Tappable, TicketCard 
 from queue_server.config import Catalog  # noqa: E402
 from tests.conftest import TIMEOUT, at  # noqa: E402
 from tests.conftest_server import admin, clerk, staff_view  # noqa: E402
+from tests.conftest_server import kiosk as kiosk_client  # noqa: E402
 from tests.fake_printer import FakePrinter  # noqa: E402
+from tests.relay import Relay  # noqa: E402
 from tests.serverkit import CLOCK_START, DIVISION, ServerProcess  # noqa: E402
 
 #: Where phones reach the server: the status page links on the tickets start here.
@@ -66,6 +73,7 @@ class Kiosk:
     server: ServerProcess
     printer: FakePrinter
     loop: asyncio.AbstractEventLoop
+    relay: Relay
 
     def run(self, work: Coroutine[Any, Any, Any]) -> Any:
         return self.loop.run_until_complete(work)
@@ -178,31 +186,27 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
                 await desk.request("open")
 
         loop.run_until_complete(open_passport_counter())
+        relay = Relay(server.url)
+        loop.run_until_complete(relay.start())
         settings = KioskSettings.from_mapping(
             {
-                "server_url": server.url,
+                "server_url": relay.url,
                 "division": DIVISION,
                 "device_token": server.devices["kiosk"],
                 "timeouts": {"retry": 0.1},
                 "printer": {"kind": "network", "host": printer.host, "port": printer.port},
             }
         )
-        # The kiosk's clock runs with the server's: from Monday 09:00.
-        started, epoch = time.time(), at(CLOCK_START.replace("T", " "))
-        app = KioskApp(
-            settings,
-            Catalog.load(),
-            clock=lambda: epoch + int((time.time() - started) * 1000),
-            speech_cache=folder / "speech",
-        )
+        app = KioskApp(settings, Catalog.load(), speech_cache=folder / "speech")
         running = loop.create_task(app.serve())
-        k = Kiosk(app, server, printer, loop)
+        k = Kiosk(app, server, printer, loop, relay)
         try:
             k.run(k.reach("start", timeout=3 * TIMEOUT))
             yield k
         finally:
             app.stop()
             loop.run_until_complete(asyncio.wait_for(running, TIMEOUT))
+            loop.run_until_complete(relay.stop())
             loop.close()
             asyncio.set_event_loop(None)
 
@@ -254,6 +258,23 @@ def check_ticket(
     text = "\n".join(rendered.lines)
     names = [lobby.service(sid)["name"][lang].split()[0] for sid in services]
     assert sorted(names, key=text.index) == names
+
+
+def test_the_kiosk_reads_the_servers_time_not_the_machines(kiosk: Kiosk) -> None:
+    """The server's clock starts on Monday 30 November 2026 at 09:00 (``--clock-start``):
+    the flow's clock (opening hours, closing time, inactivity) is that one. (First in
+    the module: a server restarted on the same start holds its clock at its last
+    event until it catches up, so the two would part for a while.)"""
+
+    async def times() -> tuple[int, int]:
+        async with kiosk_client(kiosk.server, "kiosk2") as other:
+            return int(other.welcome["now"]), kiosk.app.flow.now()
+
+    server_now, kiosk_now = kiosk.run(times())
+    opening = at(CLOCK_START.replace("T", " "))
+    assert opening <= server_now < opening + 3_600_000
+    assert abs(kiosk_now - server_now) < 3_000
+    assert abs(kiosk_now - time.time() * 1000) > 3_600_000
 
 
 def test_a_visit_in_latvian_prints_the_number_the_server_issued(kiosk: Kiosk) -> None:
@@ -499,5 +520,45 @@ def test_a_finished_visit_is_rated_with_its_number_stars_and_a_tag(kiosk: Kiosk)
 
     kiosk.run(kiosk.until(lambda: rating() is not None, "the rating in visit_steps"))
     assert rating() == (4, "polite")
+    kiosk.run(kiosk.tap("go_home"))
+    kiosk.run(kiosk.reach("start"))
+
+
+def waiting_now(k: Kiosk, service: str) -> int | None:
+    """How many wait for ``service``, as the services screen draws it (in English)."""
+    for item in k.app.root.manager.get_screen("services").items:
+        if item["item_id"] == service:
+            found = re.search(r"Waiting now: (\d+)", item["lines"])
+            return int(found[1]) if found else None
+    return None
+
+
+def test_a_message_whose_handling_fails_is_logged_with_its_traceback_and_the_next_is_drawn(
+    kiosk: Kiosk, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A snapshot without its division (slipped in by the relay) makes the flow raise:
+    the log has the failure with its traceback, and the kiosk goes on drawing what the
+    server sends next (one more visitor waiting for a passport), on the same connection."""
+
+    async def broken_then_next() -> None:
+        await kiosk.reach("start")
+        await kiosk.tap("choose_language", "en")
+        await kiosk.reach("services")
+        before = waiting_now(kiosk, "passport")
+        assert before is not None
+        await kiosk.relay.inject(json.dumps({"type": "snapshot"}))
+        await kiosk.until(lambda: "message failed" in caplog.text, "the failure in the log")
+        async with kiosk_client(kiosk.server, "kiosk2") as other:
+            await other.request("issue", key=f"next-{time.time_ns()}", services=["passport"])
+        await kiosk.until(
+            lambda: waiting_now(kiosk, "passport") == before + 1, "the next message drawn"
+        )
+
+    reconnects = kiosk.app.client.reconnects
+    with caplog.at_level(logging.INFO):
+        kiosk.run(broken_then_next())
+    assert "Rinda: kiosk: message failed\nTraceback (most recent call last)" in caplog.text
+    assert "from_snapshot" in caplog.text and "KeyError: 'division'" in caplog.text
+    assert kiosk.app.client.reconnects == reconnects
     kiosk.run(kiosk.tap("go_home"))
     kiosk.run(kiosk.reach("start"))

@@ -111,7 +111,12 @@ class QueueServer:
         self._closing: set[asyncio.Task[None]] = set()
         self._hashing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rinda-scrypt")
         self._generation = accounts.generation()
-        self._clock = Clock(settings.clock_start_ms, settings.clock_speed)
+        start = settings.clock_start_ms
+        if start is not None:
+            # A rehearsal restarted on the same --clock-start goes on from its last
+            # event, instead of standing still there until its clock catches up.
+            start = max(start, store.last_at)
+        self._clock = Clock(start, settings.clock_speed)
         self._link_key = store.key("status_links")
         self.supervisor = Supervisor(logs.report)
         self._room_checked_at = -ROOM_CHECK_SECONDS
