@@ -32,7 +32,6 @@ from tests.browser import (
 from tests.conftest import TIMEOUT
 from tests.serverkit import DIVISION, ServerProcess
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WAIT_MS = TIMEOUT * 1000
 #: Booking codes leave out the look-alikes 0/O, 1/I/L.
 CODE = re.compile(r"^[A-HJKMNP-Z2-9]{6}$")
@@ -158,7 +157,7 @@ def device_id(server: ServerProcess, name: str) -> str:
 
 
 def test_the_board_follows_counters_devices_and_a_printer_fault_live(
-    browser: Any, server: ServerProcess
+    browser: Any, server: ServerProcess, tmp_path: Path
 ) -> None:
     page = open_admin(browser, server)
     expect(counter_row(page, "1")).to_have_attribute("data-status", "closed")
@@ -191,7 +190,7 @@ def test_the_board_follows_counters_devices_and_a_printer_fault_live(
         expect(page.locator("#alerts .alert-printer .icon")).to_have_text("⚠")
         expect(kiosk).to_have_attribute("data-printer", "paper_out")
         expect(page.locator("#alert-count")).to_be_visible()
-        page.screenshot(path=str(SCREENSHOTS / "console-admin-board.png"))
+        page.screenshot(path=str(tmp_path / "console-admin-board.png"))
 
     expect(kiosk).to_have_attribute("data-connected", "no", timeout=WAIT_MS)
     expect(display).to_have_attribute("data-connected", "no", timeout=WAIT_MS)
@@ -374,9 +373,9 @@ def test_a_caller_is_booked_into_a_free_slot_moved_and_cancelled(
     assert page.problems == []
 
 
-def test_statistics_of_the_day_render_with_charts_and_every_table_downloads_as_csv(
-    browser: Any, server: ServerProcess
-) -> None:
+def statistics_of_a_day(browser: Any, server: ServerProcess) -> Any:
+    """The statistics tab of the server's day after three visits (served, refused,
+    referred): the picture of docs/consoles.md (scripts/console_screenshots.py)."""
     clerk(server, ("open", {}))
     issue(server, ["passport"], ["passport"], ["passport"])
     clerk(
@@ -400,7 +399,14 @@ def test_statistics_of_the_day_render_with_charts_and_every_table_downloads_as_c
     expect(page.locator('[data-table="refusals"]')).to_contain_text(
         text("console.reason.fee_not_paid")
     )
-    page.screenshot(path=str(SCREENSHOTS / "console-admin-statistics.png"), full_page=True)
+    return page
+
+
+def test_statistics_of_the_day_render_with_charts_and_every_table_downloads_as_csv(
+    browser: Any, server: ServerProcess, tmp_path: Path
+) -> None:
+    page = statistics_of_a_day(browser, server)
+    page.screenshot(path=str(tmp_path / "console-admin-statistics.png"), full_page=True)
 
     server_tables = admin(server, "stats", period="day", start="2026-11-30")["tables"]
 

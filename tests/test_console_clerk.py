@@ -28,7 +28,6 @@ from tests.browser import (
 from tests.conftest import TIMEOUT
 from tests.serverkit import DIVISION, ServerProcess
 
-SCREENSHOTS = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
 WAIT_MS = TIMEOUT * 1000
 #: Counter 1 of riga-1 serves passport, then collect.
 COUNTER = "1"
@@ -401,7 +400,9 @@ def test_a_silent_call_for_the_manager_reaches_the_admins_only(
     assert page.problems == []
 
 
-def test_screenshot_of_a_visit_in_progress(browser: Any, server: ServerProcess) -> None:
+def serve_a_second_service(browser: Any, server: ServerProcess) -> Any:
+    """The console in English serving the second service of a visit, with a queue
+    behind it: the picture of docs/consoles.md (scripts/console_screenshots.py)."""
     page = open_console(browser, server)
     page.select_option("#lang", "en")
     [number] = issue(server, ("k1", ["passport", "collect"]), priority="elderly", lang="ru")
@@ -416,8 +417,14 @@ def test_screenshot_of_a_visit_in_progress(browser: Any, server: ServerProcess) 
     expect(page.locator("#visit-status")).to_have_text(text("console.visit.serving", "en"))
     page.locator("#visit-heading").click()
     page.wait_for_timeout(600)  # a queue summary
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / "console-clerk.png"))
+    return page
+
+
+def test_a_visit_in_progress_fits_a_counter_pcs_screen(
+    browser: Any, server: ServerProcess, tmp_path: Path
+) -> None:
+    page = serve_a_second_service(browser, server)
+    page.screenshot(path=str(tmp_path / "console-clerk.png"))
     # Everything fits a counter PC's 1280x800 screen.
     scroll = page.evaluate(
         "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
