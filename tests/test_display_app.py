@@ -145,8 +145,7 @@ def hall(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hall]:
 def test_the_display_shows_the_servers_time_not_the_machines(hall: Hall) -> None:
     """The server's clock starts on Monday 30 November 2026 at 09:00 (``--clock-start``):
     the display's clock (a call's freshness, closing, the clock on the board) is that
-    one. (Before the restart below: a server restarted on the same start holds its
-    clock at its last event until it catches up.)"""
+    one."""
 
     async def times() -> tuple[int, int]:
         async with kiosk(hall.server, "kiosk2") as other:

@@ -262,9 +262,7 @@ def check_ticket(
 
 def test_the_kiosk_reads_the_servers_time_not_the_machines(kiosk: Kiosk) -> None:
     """The server's clock starts on Monday 30 November 2026 at 09:00 (``--clock-start``):
-    the flow's clock (opening hours, closing time, inactivity) is that one. (First in
-    the module: a server restarted on the same start holds its clock at its last
-    event until it catches up, so the two would part for a while.)"""
+    the flow's clock (opening hours, closing time, inactivity) is that one."""
 
     async def times() -> tuple[int, int]:
         async with kiosk_client(kiosk.server, "kiosk2") as other:
